@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one table of entry points cuslice interposes.
+ *
+ * Each row names an exported driver symbol exactly as libcuda.so.1 exports it
+ * (with its ABI suffix: `_v2`, `_ptsz`, …), the base name a program passes to
+ * cuGetProcAddress, the kind of wrapper to generate, whether it is the
+ * per-thread-default-stream variant, the kind's extra argument, and the
+ * parameter and argument lists. From this table come:
+ *
+ *   - the wrappers themselves (shim/hooks.c), exported under the same names
+ *     for programs linked with -lcuda;
+ *   - the table of real driver pointers, resolved once from libcuda.so.1;
+ *   - the name map used by the dlsym and cuGetProcAddress interposers.
+ *
+ * cuGetProcAddress is not given a version range per row: the shim asks the
+ * real driver which variant it would hand out for (name, cudaVersion, flags)
+ * and returns the wrapper of that exact variant, matched by pointer. So the
+ * driver's own versioning rules decide the ABI, and a variant that the table
+ * lacks passes through untouched instead of being wrapped with the wrong
+ * prototype.
+ *
+ * Adding a hook is one line. Kinds (see shim/wrap.h):
+ *   LAUNCH      a kernel launch; extra = the stream (capture is detected)
+ *   MULTI       cooperative multi-device launch; extra = number of kernels
+ *   HOSTFN      a host function enqueued on a stream
+ *   GRAPH       a graph launch; extra = the executable graph
+ *   ALLOC       a device allocation; extra = its size in bytes, read after success
+ *   FREE        a device free
+ *   PASS        counted and passed through
+ *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
+ *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
+ *   UPDATE      executable graph update; extra = (exec, graph)
+ *   EXEC_FREE   executable graph destroyed; extra = the exec
+ *   CUSTOM      written by hand (cuInit, cuGetProcAddress)
+ */
+#pragma once
+
+/* clang-format off */
+#define SHIM_DRIVER_HOOKS(X)                                                                        \
+	X(cuInit, cuInit, CUSTOM, 0, (0), (unsigned int Flags), (Flags))                            \
+	X(cuGetProcAddress, cuGetProcAddress, CUSTOM, 0, (0), (const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags), (symbol, pfn, cudaVersion, flags)) \
+	X(cuGetProcAddress_v2, cuGetProcAddress, CUSTOM, 0, (0), (const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags, CUdriverProcAddressQueryResult *symbolStatus), (symbol, pfn, cudaVersion, flags, symbolStatus)) \
+	/* kernel launches */                                                                       \
+	X(cuLaunchKernel, cuLaunchKernel, LAUNCH, 0, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
+	X(cuLaunchKernel_ptsz, cuLaunchKernel, LAUNCH, 1, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
+	X(cuLaunchKernelEx, cuLaunchKernelEx, LAUNCH, 0, (wrap_config_stream(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
+	X(cuLaunchKernelEx_ptsz, cuLaunchKernelEx, LAUNCH, 1, (wrap_config_stream(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
+	X(cuLaunchCooperativeKernel, cuLaunchCooperativeKernel, LAUNCH, 0, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
+	X(cuLaunchCooperativeKernel_ptsz, cuLaunchCooperativeKernel, LAUNCH, 1, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
+	X(cuLaunchCooperativeKernelMultiDevice, cuLaunchCooperativeKernelMultiDevice, MULTI, 0, (numDevices), (CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags), (launchParamsList, numDevices, flags)) \
+	X(cuLaunch, cuLaunch, LAUNCH, 0, (NULL), (CUfunction f), (f))                                 \
+	X(cuLaunchGrid, cuLaunchGrid, LAUNCH, 0, (NULL), (CUfunction f, int grid_width, int grid_height), (f, grid_width, grid_height)) \
+	X(cuLaunchGridAsync, cuLaunchGridAsync, LAUNCH, 0, (hStream), (CUfunction f, int grid_width, int grid_height, CUstream hStream), (f, grid_width, grid_height, hStream)) \
+	X(cuLaunchHostFunc, cuLaunchHostFunc, HOSTFN, 0, (hStream), (CUstream hStream, CUhostFn fn, void *userData), (hStream, fn, userData)) \
+	X(cuLaunchHostFunc_ptsz, cuLaunchHostFunc, HOSTFN, 1, (hStream), (CUstream hStream, CUhostFn fn, void *userData), (hStream, fn, userData)) \
+	X(cuGraphLaunch, cuGraphLaunch, GRAPH, 0, (hGraph), (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream)) \
+	X(cuGraphLaunch_ptsz, cuGraphLaunch, GRAPH, 1, (hGraphExec), (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream)) \
+	/* graphs and stream capture, so that graph replays count the kernels they run */           \
+	X(cuStreamBeginCapture, cuStreamBeginCapture, CAPTURE, 0, (hStream), (CUstream hStream), (hStream)) \
+	X(cuStreamBeginCapture_ptsz, cuStreamBeginCapture, CAPTURE, 1, (hStream), (CUstream hStream), (hStream)) \
+	X(cuStreamBeginCapture_v2, cuStreamBeginCapture, CAPTURE, 0, (hStream), (CUstream hStream, CUstreamCaptureMode mode), (hStream, mode)) \
+	X(cuStreamBeginCapture_v2_ptsz, cuStreamBeginCapture, CAPTURE, 1, (hStream), (CUstream hStream, CUstreamCaptureMode mode), (hStream, mode)) \
+	X(cuStreamBeginCaptureToGraph, cuStreamBeginCaptureToGraph, CAPTURE, 0, (hStream), (CUstream hStream, CUgraph hGraph, const CUgraphNode *dependencies, const CUgraphEdgeData *dependencyData, size_t numDependencies, CUstreamCaptureMode mode), (hStream, hGraph, dependencies, dependencyData, numDependencies, mode)) \
+	X(cuStreamBeginCaptureToGraph_ptsz, cuStreamBeginCaptureToGraph, CAPTURE, 1, (hStream), (CUstream hStream, CUgraph hGraph, const CUgraphNode *dependencies, const CUgraphEdgeData *dependencyData, size_t numDependencies, CUstreamCaptureMode mode), (hStream, hGraph, dependencies, dependencyData, numDependencies, mode)) \
+	X(cuStreamEndCapture, cuStreamEndCapture, CAPTURE_END, 0, (hStream), (CUstream hStream, CUgraph *phGraph), (hStream, phGraph)) \
+	X(cuStreamEndCapture_ptsz, cuStreamEndCapture, CAPTURE_END, 1, (hStream), (CUstream hStream, CUgraph *phGraph), (hStream, phGraph)) \
+	X(cuGraphInstantiate, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
+	X(cuGraphInstantiate_v2, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
+	X(cuGraphInstantiateWithFlags, cuGraphInstantiateWithFlags, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags), (phGraphExec, hGraph, flags)) \
+	X(cuGraphInstantiateWithParams, cuGraphInstantiateWithParams, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
+	X(cuGraphInstantiateWithParams_ptsz, cuGraphInstantiateWithParams, INSTANTIATE, 1, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
+	X(cuGraphExecUpdate_v2, cuGraphExecUpdate, UPDATE, 0, (hGraphExec, hGraph), (CUgraphExec hGraphExec, CUgraph hGraph, CUgraphExecUpdateResultInfo *resultInfo), (hGraphExec, hGraph, resultInfo)) \
+	X(cuGraphExecDestroy, cuGraphExecDestroy, EXEC_FREE, 0, (hGraphExec), (CUgraphExec hGraphExec), (hGraphExec)) \
+	/* device memory */                                                                         \
+	X(cuMemAlloc, cuMemAlloc, ALLOC, 0, (bytesize), (CUdeviceptr_v1 *dptr, unsigned int bytesize), (dptr, bytesize)) \
+	X(cuMemAlloc_v2, cuMemAlloc, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize)) \
+	X(cuMemAllocPitch, cuMemAllocPitch, ALLOC, 0, ((size_t)*pPitch * Height), (CUdeviceptr_v1 *dptr, unsigned int *pPitch, unsigned int WidthInBytes, unsigned int Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
+	X(cuMemAllocPitch_v2, cuMemAllocPitch, ALLOC, 0, (*pPitch * Height), (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
+	X(cuMemAllocManaged, cuMemAllocManaged, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags)) \
+	X(cuMemAllocAsync, cuMemAllocAsync, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
+	X(cuMemAllocAsync_ptsz, cuMemAllocAsync, ALLOC, 1, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
+	X(cuMemAllocFromPoolAsync, cuMemAllocFromPoolAsync, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
+	X(cuMemAllocFromPoolAsync_ptsz, cuMemAllocFromPoolAsync, ALLOC, 1, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
+	X(cuMemCreate, cuMemCreate, ALLOC, 0, (size), (CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, unsigned long long flags), (handle, size, prop, flags)) \
+	X(cuArrayCreate, cuArrayCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, 1, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArrayCreate_v2, cuArrayCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, 1, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArray3DCreate, cuArray3DCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, pAllocateArray->Depth, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArray3DCreate_v2, cuArray3DCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, pAllocateArray->Depth, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuMipmappedArrayCreate, cuMipmappedArrayCreate, ALLOC, 0, (wrap_mipmap_bytes(pMipmappedArrayDesc, numMipmapLevels)), (CUmipmappedArray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pMipmappedArrayDesc, unsigned int numMipmapLevels), (pHandle, pMipmappedArrayDesc, numMipmapLevels)) \
+	X(cuMemFree, cuMemFree, FREE, 0, (0), (CUdeviceptr_v1 dptr), (dptr))                           \
+	X(cuMemFree_v2, cuMemFree, FREE, 0, (0), (CUdeviceptr dptr), (dptr))                          \
+	X(cuMemFreeAsync, cuMemFreeAsync, FREE, 0, (0), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
+	X(cuMemFreeAsync_ptsz, cuMemFreeAsync, FREE, 1, (0), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
+	X(cuMemRelease, cuMemRelease, FREE, 0, (0), (CUmemGenericAllocationHandle handle), (handle))   \
+	X(cuArrayDestroy, cuArrayDestroy, FREE, 0, (0), (CUarray hArray), (hArray))                   \
+	X(cuMipmappedArrayDestroy, cuMipmappedArrayDestroy, FREE, 0, (0), (CUmipmappedArray hMipmappedArray), (hMipmappedArray)) \
+	X(cuMemMap, cuMemMap, PASS, 0, (0), (CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle, unsigned long long flags), (ptr, size, offset, handle, flags)) \
+	X(cuMemUnmap, cuMemUnmap, PASS, 0, (0), (CUdeviceptr ptr, size_t size), (ptr, size))         \
+	X(cuMemPoolCreate, cuMemPoolCreate, PASS, 0, (0), (CUmemoryPool *pool, const CUmemPoolProps *poolProps), (pool, poolProps)) \
+	X(cuMemPoolDestroy, cuMemPoolDestroy, PASS, 0, (0), (CUmemoryPool pool), (pool))             \
+	X(cuMemPoolTrimTo, cuMemPoolTrimTo, PASS, 0, (0), (CUmemoryPool pool, size_t minBytesToKeep), (pool, minBytesToKeep)) \
+	X(cuGraphAddMemAllocNode, cuGraphAddMemAllocNode, PASS, 0, (0), (CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies, size_t numDependencies, CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams), (phGraphNode, hGraph, dependencies, numDependencies, nodeParams)) \
+	X(cuMemGetInfo, cuMemGetInfo, PASS, 0, (0), (unsigned int *free, unsigned int *total), (free, total)) \
+	X(cuMemGetInfo_v2, cuMemGetInfo, PASS, 0, (0), (size_t *free, size_t *total), (free, total)) \
+	X(cuDeviceTotalMem, cuDeviceTotalMem, PASS, 0, (0), (unsigned int *bytes, CUdevice dev), (bytes, dev)) \
+	X(cuDeviceTotalMem_v2, cuDeviceTotalMem, PASS, 0, (0), (size_t *bytes, CUdevice dev), (bytes, dev)) \
+	/* contexts */                                                                              \
+	X(cuCtxCreate, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
+	X(cuCtxCreate_v2, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
+	X(cuCtxCreate_v3, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, CUexecAffinityParam *paramsArray, int numParams, unsigned int flags, CUdevice dev), (pctx, paramsArray, numParams, flags, dev)) \
+	X(cuCtxCreate_v4, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, CUctxCreateParams *ctxCreateParams, unsigned int flags, CUdevice dev), (pctx, ctxCreateParams, flags, dev)) \
+	X(cuCtxDestroy, cuCtxDestroy, PASS, 0, (0), (CUcontext ctx), (ctx))                           \
+	X(cuCtxDestroy_v2, cuCtxDestroy, PASS, 0, (0), (CUcontext ctx), (ctx))                        \
+	X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, PASS, 0, (0), (CUcontext *pctx, CUdevice dev), (pctx, dev)) \
+	X(cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxRelease, PASS, 0, (0), (CUdevice dev), (dev))  \
+	X(cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, PASS, 0, (0), (CUdevice dev), (dev)) \
+	X(cuDevicePrimaryCtxReset, cuDevicePrimaryCtxReset, PASS, 0, (0), (CUdevice dev), (dev))      \
+	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, PASS, 0, (0), (CUdevice dev), (dev))
+
+/*
+ * NVML, for nvidia-smi, pynvml and vLLM. Same columns; these resolve from
+ * libnvidia-ml.so.1 and return nvmlReturn_t.
+ */
+#define SHIM_NVML_HOOKS(X)                                                                          \
+	X(nvmlDeviceGetMemoryInfo, nvmlDeviceGetMemoryInfo, NVML, 0, (0), (nvmlDevice_t device, nvmlMemory_t *memory), (device, memory)) \
+	X(nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetMemoryInfo_v2, NVML, 0, (0), (nvmlDevice_t device, nvmlMemory_v2_t *memory), (device, memory))
+
+#define SHIM_HOOKS(X) SHIM_DRIVER_HOOKS(X) SHIM_NVML_HOOKS(X)
+/* clang-format on */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal interfaces of libcuslice.so, shared by its modules. */
+#pragma once
+
+/* Declares every ABI variant of the driver API (`cuMemAlloc` and `cuMemAlloc_v2`,
+ * `cuLaunchKernel` and `cuLaunchKernel_ptsz`, …), which the shim must define. */
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hooks.h"
+#include "nvml-abi.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum shim_hook {
+#define X(sym, ...) HOOK_##sym,
+	SHIM_HOOKS(X)
+#undef X
+		HOOK_COUNT
+};
+
+enum shim_kind {
+	KIND_CUSTOM,
+	KIND_LAUNCH,
+	KIND_MULTI,
+	KIND_HOSTFN,
+	KIND_GRAPH,
+	KIND_ALLOC,
+	KIND_FREE,
+	KIND_PASS,
+	KIND_CAPTURE,
+	KIND_CAPTURE_END,
+	KIND_INSTANTIATE,
+	KIND_UPDATE,
+	KIND_EXEC_FREE,
+	KIND_NVML,
+};
+
+enum shim_library {
+	LIB_DRIVER,
+	LIB_NVML,
+};
+
+struct shim_hook_info {
+	const char *name; /* exported symbol, e.g. "cuMemAlloc_v2" */
+	const char *base; /* name given to cuGetProcAddress, e.g. "cuMemAlloc" */
+	void *wrapper;
+	enum shim_kind kind;
+	enum shim_library lib;
+	bool ptsz;
+};
+
+extern const struct shim_hook_info shim_hooks[HOOK_COUNT];
+
+/* Real entry points, indexed by enum shim_hook; NULL until resolved or where
+ * the driver lacks the symbol. Written once under the init guard. */
+extern void *shim_real[HOOK_COUNT];
+#define REAL(sym) ((__typeof__(&sym))shim_real[HOOK_##sym])
+
+/* driver.c: finding libcuda.so.1 and libnvidia-ml.so.1. */
+int shim_driver_load(void);
+int shim_nvml_load(void);
+int shim_driver_status(void);
+void *shim_driver_symbol(const char *name);
+
+/* dlsym.c */
+void *shim_real_dlsym(void *handle, const char *name);
+
+/* procaddr.c */
+int shim_hook_find(const char *name);
+
+/* init.c: configuration read once, at load. */
+struct shim_config {
+	const char *real_libcuda; /* CUSLICE_REAL_LIBCUDA, or NULL */
+	const char *real_libnvml; /* CUSLICE_REAL_LIBNVML, or NULL */
+	const char *stats_path;	  /* CUSLICE_STATS, or NULL */
+};
+extern struct shim_config shim_config;
+void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* graphs.c: kernel nodes per executable graph, and streams under capture. */
+extern unsigned shim_captures_active;
+void graphs_capture_begun(void);
+void graphs_capture_ended(bool ptsz, CUstream stream, CUresult rc);
+bool graphs_stream_capturing(bool ptsz, CUstream stream);
+void graphs_track(CUgraphExec exec, CUgraph graph);
+void graphs_track_new(CUgraphExec *exec, CUgraph graph);
+void graphs_launched(CUgraphExec exec);
+void graphs_forget(CUgraphExec exec);
+void graphs_reset(void);
+void graphs_bind(void);

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Wrapper templates, one per kind of hook in hooks.h. Each expands to an
+ * exported function with the driver's own name and prototype (cuda.h checks
+ * the prototype), which counts the call and forwards it to the real entry
+ * point. Launch templates stay free of syscalls, locks, allocation and
+ * getenv: one relaxed atomic add, one predicted branch, an indirect call.
+ */
+#pragma once
+
+#include "shim.h"
+#include "stats.h"
+
+#define UNPAREN(...) __VA_ARGS__
+
+/* The first call through an entry point not yet resolved (a program linked
+ * with -lcuda that skipped cuInit, say) loads the driver; the steady state
+ * is one load and a predicted branch. */
+CUresult wrap_unresolved(enum shim_hook id);
+#define WRAP_RESOLVE(sym)                                           \
+	do {                                                        \
+		if (unlikely(!shim_real[HOOK_##sym])) {             \
+			CUresult rc_ = wrap_unresolved(HOOK_##sym); \
+			if (rc_ != CUDA_SUCCESS)                    \
+				return rc_;                         \
+		}                                                   \
+	} while (0)
+
+static inline CUresult wrap_result(enum shim_hook id, CUresult rc)
+{
+	if (unlikely(rc != CUDA_SUCCESS))
+		stats_failed(id);
+	return rc;
+}
+
+static inline CUstream wrap_config_stream(const CUlaunchConfig *config)
+{
+	return config ? config->hStream : NULL;
+}
+
+size_t wrap_array_bytes(size_t width, size_t height, size_t depth, CUarray_format format,
+			unsigned channels);
+size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
+
+#define WRAP_CUSTOM(sym, ptsz, extra, params, args)
+
+/* Counts the call, forwards it, and runs `on_success` when the driver succeeded;
+ * sizes and handles are read only then, since out parameters (the pitch, say)
+ * are unwritten on failure. */
+#define WRAP_THEN(sym, params, args, on_success)    \
+	SHIM_EXPORT CUresult sym params             \
+	{                                           \
+		WRAP_RESOLVE(sym);                  \
+		stats_count(HOOK_##sym);            \
+		CUresult rc = REAL(sym) args;       \
+		if (likely(rc == CUDA_SUCCESS)) {   \
+			on_success;                 \
+		}                                   \
+		return wrap_result(HOOK_##sym, rc); \
+	}
+
+#define WRAP_PASS(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, (void)0)
+#define WRAP_HOSTFN WRAP_PASS
+#define WRAP_FREE WRAP_PASS
+#define WRAP_ALLOC(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, stats_add(&shim_stats.bytes[HOOK_##sym], UNPAREN extra))
+#define WRAP_MULTI(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, stats_add(&shim_stats.multi_kernels, UNPAREN extra))
+#define WRAP_GRAPH(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_launched(UNPAREN extra))
+#define WRAP_CAPTURE(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_capture_begun())
+#define WRAP_INSTANTIATE(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_track_new(UNPAREN extra))
+#define WRAP_UPDATE(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_track(UNPAREN extra))
+#define WRAP_EXEC_FREE(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_forget(UNPAREN extra))
+
+/* A launch made while its stream is being captured is recorded into a graph
+ * and runs only when that graph is launched; counting it apart keeps
+ * "kernels run" exact. Captures are rare, so the check costs one load. */
+#define WRAP_LAUNCH(sym, ptsz, extra, params, args)                                           \
+	SHIM_EXPORT CUresult sym params                                                       \
+	{                                                                                     \
+		WRAP_RESOLVE(sym);                                                            \
+		stats_count(HOOK_##sym);                                                      \
+		bool captured =                                                               \
+			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) && \
+			graphs_stream_capturing(ptsz, UNPAREN extra);                         \
+		CUresult rc = REAL(sym) args;                                                 \
+		if (unlikely(captured) && rc == CUDA_SUCCESS)                                 \
+			stats_add(&shim_stats.captured[HOOK_##sym], 1);                       \
+		return wrap_result(HOOK_##sym, rc);                                           \
+	}
+
+/* Capture ends even when the driver reports the capture invalidated. */
+#define WRAP_CAPTURE_END(sym, ptsz, extra, params, args)       \
+	SHIM_EXPORT CUresult sym params                        \
+	{                                                      \
+		WRAP_RESOLVE(sym);                             \
+		stats_count(HOOK_##sym);                       \
+		CUresult rc = REAL(sym) args;                  \
+		graphs_capture_ended(ptsz, UNPAREN extra, rc); \
+		return wrap_result(HOOK_##sym, rc);            \
+	}
+
+/* NVML returns nvmlReturn_t and loads on first use, independently of CUDA. */
+#define WRAP_NVML(sym, ptsz, extra, params, args)                             \
+	SHIM_EXPORT nvmlReturn_t sym params                                   \
+	{                                                                     \
+		if (unlikely(!shim_real[HOOK_##sym]) && shim_nvml_load() < 0) \
+			return NVML_ERROR_LIBRARY_NOT_FOUND;                  \
+		if (unlikely(!shim_real[HOOK_##sym]))                         \
+			return NVML_ERROR_FUNCTION_NOT_FOUND;                 \
+		stats_count(HOOK_##sym);                                      \
+		nvmlReturn_t rc = REAL(sym) args;                             \
+		if (rc != NVML_SUCCESS)                                       \
+			stats_failed(HOOK_##sym);                             \
+		return rc;                                                    \
+	}

@@ -1,0 +1,1198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fakecuda: a stand-in libcuda.so.1 for machines without a GPU.
+ *
+ * It implements the part of the driver API the tests use, with the real
+ * driver's exported names and ABI variants, a cuGetProcAddress that picks
+ * variants by cudaVersion and the per-thread flag as the driver does,
+ * simulated device memory (FAKECUDA_MEMORY bytes per device, default 80 GiB)
+ * and kernels that take simulated time: a module image is text, one kernel a
+ * line, "name duration_us", and a stream synchronisation waits until the
+ * simulated GPU has run everything launched before it.
+ *
+ * It counts every call it receives; fakecuda_calls("cuMemAlloc_v2") tells a
+ * test what really reached the driver.
+ */
+#define _GNU_SOURCE
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_COUNTED 256
+#define MAX_KERNELS 64
+#define MAX_NODES 256
+
+/* ---- call counting ------------------------------------------------------ */
+
+static struct {
+	const char *name;
+	uint64_t calls;
+} counted[MAX_COUNTED];
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void count_call(const char *name)
+{
+	pthread_mutex_lock(&count_lock);
+	for (int i = 0; i < MAX_COUNTED; i++) {
+		if (!counted[i].name)
+			counted[i].name = name;
+		if (counted[i].name == name || strcmp(counted[i].name, name) == 0) {
+			counted[i].calls++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&count_lock);
+}
+
+#define COUNT() count_call(__func__)
+
+EXPORT uint64_t fakecuda_calls(const char *name)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&count_lock);
+	for (int i = 0; i < MAX_COUNTED && counted[i].name; i++)
+		if (strcmp(counted[i].name, name) == 0)
+			n = counted[i].calls;
+	pthread_mutex_unlock(&count_lock);
+	return n;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static bool initialized;
+static int device_count = 1;
+static size_t memory_total = 80ull << 30;
+static size_t memory_used[8];
+static uint64_t next_address = 0x7f0000000000ull;
+static uint64_t gpu_busy_until_ns;
+static __thread CUcontext current_ctx;
+
+struct fake_ctx {
+	int device;
+};
+static struct fake_ctx primary_ctx[8];
+
+struct fake_kernel {
+	char name[64];
+	uint64_t duration_ns;
+};
+
+struct fake_module {
+	int count;
+	struct fake_kernel kernels[MAX_KERNELS];
+};
+
+struct fake_graph {
+	int count;
+	uint64_t duration_ns;
+	struct fake_node {
+		CUgraphNodeType type;
+		struct fake_graph *child;
+		uint64_t duration_ns;
+	} nodes[MAX_NODES];
+};
+
+struct fake_stream {
+	struct fake_graph *capture; /* non-NULL while capturing */
+};
+
+static struct fake_stream legacy_stream, per_thread_stream;
+
+struct allocation {
+	uint64_t address;
+	size_t size;
+	int device;
+};
+static struct allocation allocations[4096];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static size_t env_size(const char *name, size_t fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoull(v, NULL, 0) : fallback;
+}
+
+static int current_device(void)
+{
+	return current_ctx ? ((struct fake_ctx *)current_ctx)->device : 0;
+}
+
+/* ---- init, devices, contexts ------------------------------------------- */
+
+EXPORT CUresult cuInit(unsigned int flags)
+{
+	COUNT();
+	pthread_mutex_lock(&lock);
+	device_count = (int)env_size("FAKECUDA_DEVICES", 1);
+	if (device_count < 1 || device_count > 8)
+		device_count = 1;
+	memory_total = env_size("FAKECUDA_MEMORY", 80ull << 30);
+	for (int i = 0; i < device_count; i++)
+		primary_ctx[i].device = i;
+	initialized = true;
+	pthread_mutex_unlock(&lock);
+	return flags ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS;
+}
+
+#define REQUIRE_INIT()                                     \
+	do {                                               \
+		if (!initialized)                          \
+			return CUDA_ERROR_NOT_INITIALIZED; \
+	} while (0)
+
+EXPORT CUresult cuDriverGetVersion(int *version)
+{
+	COUNT();
+	*version = 13000;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceGetCount(int *count)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*count = device_count;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceGet(CUdevice *dev, int ordinal)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (ordinal < 0 || ordinal >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*dev = ordinal;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	snprintf(name, len, "cuslice fake GPU %d", dev);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attrib, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	switch (attrib) {
+	case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:
+		*value = 132;
+		return CUDA_SUCCESS;
+	case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:
+		*value = 9;
+		return CUDA_SUCCESS;
+	case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR:
+		*value = 0;
+		return CUDA_SUCCESS;
+	default:
+		*value = 0;
+		return CUDA_SUCCESS;
+	}
+}
+
+EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*bytes = memory_total;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*bytes = memory_total > UINT32_MAX ? UINT32_MAX : (unsigned)memory_total;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*pctx = (CUcontext)&primary_ctx[dev];
+	return CUDA_SUCCESS;
+}
+
+#define DEVICE_CALL(fn)                                                                           \
+	EXPORT CUresult fn(CUdevice dev)                                                          \
+	{                                                                                         \
+		COUNT();                                                                          \
+		REQUIRE_INIT();                                                                   \
+		return dev >= 0 && dev < device_count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE; \
+	}
+DEVICE_CALL(cuDevicePrimaryCtxRelease)
+DEVICE_CALL(cuDevicePrimaryCtxRelease_v2)
+DEVICE_CALL(cuDevicePrimaryCtxReset)
+DEVICE_CALL(cuDevicePrimaryCtxReset_v2)
+
+static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
+{
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	struct fake_ctx *ctx = calloc(1, sizeof(*ctx));
+	ctx->device = dev;
+	*pctx = current_ctx = (CUcontext)ctx;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	COUNT();
+	return ctx_create(pctx, dev);
+}
+
+EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params, unsigned int flags,
+			       CUdevice dev)
+{
+	COUNT();
+	return ctx_create(pctx, dev);
+}
+
+static CUresult ctx_destroy(CUcontext ctx)
+{
+	REQUIRE_INIT();
+	if (!ctx)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (current_ctx == ctx)
+		current_ctx = NULL;
+	struct fake_ctx *c = (struct fake_ctx *)ctx;
+	if (c < primary_ctx || c >= primary_ctx + 8)
+		free(c);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	COUNT();
+	return ctx_destroy(ctx);
+}
+
+EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
+{
+	COUNT();
+	REQUIRE_INIT();
+	current_ctx = ctx;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxGetCurrent(CUcontext *pctx)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*pctx = current_ctx;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxGetDevice(CUdevice *dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!current_ctx)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*dev = current_device();
+	return CUDA_SUCCESS;
+}
+
+/* ---- simulated time ------------------------------------------------------ */
+
+static void gpu_run(uint64_t duration_ns)
+{
+	pthread_mutex_lock(&lock);
+	uint64_t now = now_ns();
+	if (gpu_busy_until_ns < now)
+		gpu_busy_until_ns = now;
+	gpu_busy_until_ns += duration_ns;
+	pthread_mutex_unlock(&lock);
+}
+
+static void gpu_wait(void)
+{
+	pthread_mutex_lock(&lock);
+	uint64_t until = gpu_busy_until_ns;
+	pthread_mutex_unlock(&lock);
+	uint64_t now = now_ns();
+	if (until > now) {
+		struct timespec ts = {.tv_sec = (until - now) / 1000000000ull,
+				      .tv_nsec = (until - now) % 1000000000ull};
+		nanosleep(&ts, NULL);
+	}
+}
+
+EXPORT CUresult cuCtxSynchronize(void)
+{
+	COUNT();
+	REQUIRE_INIT();
+	gpu_wait();
+	return CUDA_SUCCESS;
+}
+
+/* ---- streams and capture ------------------------------------------------ */
+
+static struct fake_stream *stream_of(CUstream s, bool ptsz)
+{
+	if (s == CU_STREAM_PER_THREAD || (!s && ptsz))
+		return &per_thread_stream;
+	if (!s || s == CU_STREAM_LEGACY)
+		return &legacy_stream;
+	return (struct fake_stream *)s;
+}
+
+EXPORT CUresult cuStreamCreate(CUstream *ps, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*ps = (CUstream)calloc(1, sizeof(struct fake_stream));
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamDestroy_v2(CUstream s)
+{
+	COUNT();
+	REQUIRE_INIT();
+	free(s);
+	return CUDA_SUCCESS;
+}
+
+static CUresult stream_sync(void)
+{
+	REQUIRE_INIT();
+	gpu_wait();
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamSynchronize(CUstream s)
+{
+	COUNT();
+	return stream_sync();
+}
+
+EXPORT CUresult cuStreamSynchronize_ptsz(CUstream s)
+{
+	COUNT();
+	return stream_sync();
+}
+
+static CUresult capture_begin(CUstream s, bool ptsz)
+{
+	REQUIRE_INIT();
+	struct fake_stream *fs = stream_of(s, ptsz);
+	if (fs == &legacy_stream)
+		return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+	if (fs->capture)
+		return CUDA_ERROR_ILLEGAL_STATE;
+	fs->capture = calloc(1, sizeof(struct fake_graph));
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamBeginCapture_v2(CUstream s, CUstreamCaptureMode mode)
+{
+	COUNT();
+	return capture_begin(s, false);
+}
+
+EXPORT CUresult cuStreamBeginCapture_v2_ptsz(CUstream s, CUstreamCaptureMode mode)
+{
+	COUNT();
+	return capture_begin(s, true);
+}
+
+static CUresult capture_end(CUstream s, CUgraph *graph, bool ptsz)
+{
+	REQUIRE_INIT();
+	struct fake_stream *fs = stream_of(s, ptsz);
+	if (!fs->capture)
+		return CUDA_ERROR_ILLEGAL_STATE;
+	*graph = (CUgraph)fs->capture;
+	fs->capture = NULL;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *graph)
+{
+	COUNT();
+	return capture_end(s, graph, false);
+}
+
+EXPORT CUresult cuStreamEndCapture_ptsz(CUstream s, CUgraph *graph)
+{
+	COUNT();
+	return capture_end(s, graph, true);
+}
+
+static CUresult is_capturing(CUstream s, CUstreamCaptureStatus *status, bool ptsz)
+{
+	REQUIRE_INIT();
+	*status = stream_of(s, ptsz)->capture ? CU_STREAM_CAPTURE_STATUS_ACTIVE
+					      : CU_STREAM_CAPTURE_STATUS_NONE;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *status)
+{
+	COUNT();
+	return is_capturing(s, status, false);
+}
+
+EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus *status)
+{
+	COUNT();
+	return is_capturing(s, status, true);
+}
+
+/* ---- modules and launches -------------------------------------------------- */
+
+EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_module *m = calloc(1, sizeof(*m));
+	const char *p = image;
+	while (p && *p && m->count < MAX_KERNELS) {
+		struct fake_kernel *k = &m->kernels[m->count];
+		unsigned long long us = 0;
+		int used = 0;
+		if (sscanf(p, "%63s %llu%n", k->name, &us, &used) < 2)
+			break;
+		k->duration_ns = us * 1000;
+		m->count++;
+		p += used;
+	}
+	*module = (CUmodule)m;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuModuleUnload(CUmodule module)
+{
+	COUNT();
+	free(module);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *name)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_module *m = (struct fake_module *)module;
+	for (int i = 0; m && i < m->count; i++) {
+		if (strcmp(m->kernels[i].name, name) == 0) {
+			*f = (CUfunction)&m->kernels[i];
+			return CUDA_SUCCESS;
+		}
+	}
+	return CUDA_ERROR_NOT_FOUND;
+}
+
+static CUresult graph_add(struct fake_graph *g, CUgraphNodeType type, uint64_t ns,
+			  struct fake_graph *child)
+{
+	if (g->count >= MAX_NODES)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	g->nodes[g->count++] = (struct fake_node){.type = type, .duration_ns = ns, .child = child};
+	g->duration_ns += ns;
+	return CUDA_SUCCESS;
+}
+
+static CUresult launch(CUfunction f, CUstream s, bool ptsz)
+{
+	REQUIRE_INIT();
+	if (!f)
+		return CUDA_ERROR_INVALID_HANDLE;
+	struct fake_kernel *k = (struct fake_kernel *)f;
+	struct fake_stream *fs = stream_of(s, ptsz);
+	if (fs->capture)
+		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_KERNEL, k->duration_ns, NULL);
+	gpu_run(k->duration_ns);
+	return CUDA_SUCCESS;
+}
+
+#define LAUNCH_KERNEL(fn, ptsz)                                                                 \
+	EXPORT CUresult fn(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,    \
+			   unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params, \
+			   void **extra)                                                        \
+	{                                                                                       \
+		COUNT();                                                                        \
+		return launch(f, s, ptsz);                                                      \
+	}
+LAUNCH_KERNEL(cuLaunchKernel, false)
+LAUNCH_KERNEL(cuLaunchKernel_ptsz, true)
+
+#define LAUNCH_COOPERATIVE(fn, ptsz)                                                            \
+	EXPORT CUresult fn(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,    \
+			   unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params) \
+	{                                                                                       \
+		COUNT();                                                                        \
+		return launch(f, s, ptsz);                                                      \
+	}
+LAUNCH_COOPERATIVE(cuLaunchCooperativeKernel, false)
+LAUNCH_COOPERATIVE(cuLaunchCooperativeKernel_ptsz, true)
+
+EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **params,
+				 void **extra)
+{
+	COUNT();
+	return config ? launch(f, config->hStream, false) : CUDA_ERROR_INVALID_VALUE;
+}
+
+EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **params,
+				      void **extra)
+{
+	COUNT();
+	return config ? launch(f, config->hStream, true) : CUDA_ERROR_INVALID_VALUE;
+}
+
+EXPORT CUresult cuLaunchCooperativeKernelMultiDevice(CUDA_LAUNCH_PARAMS *list, unsigned n,
+						     unsigned flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	for (unsigned i = 0; i < n; i++) {
+		CUresult rc = launch(list[i].function, list[i].hStream, false);
+		if (rc != CUDA_SUCCESS)
+			return rc;
+	}
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuLaunch(CUfunction f)
+{
+	COUNT();
+	return launch(f, NULL, false);
+}
+
+EXPORT CUresult cuLaunchGrid(CUfunction f, int w, int h)
+{
+	COUNT();
+	return launch(f, NULL, false);
+}
+
+EXPORT CUresult cuLaunchGridAsync(CUfunction f, int w, int h, CUstream s)
+{
+	COUNT();
+	return launch(f, s, false);
+}
+
+static CUresult host_func(CUstream s, CUhostFn fn, void *data, bool ptsz)
+{
+	REQUIRE_INIT();
+	if (!fn)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_stream *fs = stream_of(s, ptsz);
+	if (fs->capture)
+		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_HOST, 0, NULL);
+	gpu_wait();
+	fn(data);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuLaunchHostFunc(CUstream s, CUhostFn fn, void *data)
+{
+	COUNT();
+	return host_func(s, fn, data, false);
+}
+
+EXPORT CUresult cuLaunchHostFunc_ptsz(CUstream s, CUhostFn fn, void *data)
+{
+	COUNT();
+	return host_func(s, fn, data, true);
+}
+
+/* ---- graphs ------------------------------------------------------------ */
+
+EXPORT CUresult cuGraphCreate(CUgraph *graph, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*graph = (CUgraph)calloc(1, sizeof(struct fake_graph));
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphDestroy(CUgraph graph)
+{
+	COUNT();
+	free(graph);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphAddKernelNode_v2(CUgraphNode *node, CUgraph graph, const CUgraphNode *deps,
+					size_t ndeps, const CUDA_KERNEL_NODE_PARAMS *params)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_graph *g = (struct fake_graph *)graph;
+	struct fake_kernel *k = (struct fake_kernel *)params->func;
+	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_KERNEL, k ? k->duration_ns : 0, NULL);
+	if (rc == CUDA_SUCCESS && node)
+		*node = (CUgraphNode)&g->nodes[g->count - 1];
+	return rc;
+}
+
+EXPORT CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph, const CUgraphNode *deps,
+					 size_t ndeps, CUgraph child)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_graph *g = (struct fake_graph *)graph, *c = (struct fake_graph *)child;
+	struct fake_graph *copy = malloc(sizeof(*copy));
+	*copy = *c;
+	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_GRAPH, c->duration_ns, copy);
+	if (rc == CUDA_SUCCESS && node)
+		*node = (CUgraphNode)&g->nodes[g->count - 1];
+	return rc;
+}
+
+EXPORT CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *count)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_graph *g = (struct fake_graph *)graph;
+	if (nodes)
+		for (size_t i = 0; i < *count && i < (size_t)g->count; i++)
+			nodes[i] = (CUgraphNode)&g->nodes[i];
+	*count = g->count;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
+{
+	COUNT();
+	*type = ((struct fake_node *)node)->type;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph)
+{
+	COUNT();
+	*graph = (CUgraph)((struct fake_node *)node)->child;
+	return *graph ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+{
+	REQUIRE_INIT();
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_graph *copy = malloc(sizeof(*copy));
+	*copy = *(struct fake_graph *)graph;
+	*exec = (CUgraphExec)copy;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+					    unsigned long long flags)
+{
+	COUNT();
+	return instantiate(exec, graph);
+}
+
+EXPORT CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
+					     CUDA_GRAPH_INSTANTIATE_PARAMS *params)
+{
+	COUNT();
+	return instantiate(exec, graph);
+}
+
+EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
+{
+	COUNT();
+	free(exec);
+	return CUDA_SUCCESS;
+}
+
+static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
+{
+	REQUIRE_INIT();
+	if (!exec)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_stream *fs = stream_of(s, ptsz);
+	struct fake_graph *g = (struct fake_graph *)exec;
+	if (fs->capture)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	gpu_run(g->duration_ns);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphLaunch(CUgraphExec exec, CUstream s)
+{
+	COUNT();
+	return graph_launch(exec, s, false);
+}
+
+EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream s)
+{
+	COUNT();
+	return graph_launch(exec, s, true);
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+static CUresult mem_alloc(uint64_t *dptr, size_t size)
+{
+	REQUIRE_INIT();
+	if (!dptr || size == 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	int dev = current_device();
+	CUresult rc = CUDA_ERROR_OUT_OF_MEMORY;
+	pthread_mutex_lock(&lock);
+	if (memory_used[dev] + size <= memory_total) {
+		for (size_t i = 0; i < sizeof(allocations) / sizeof(allocations[0]); i++) {
+			if (allocations[i].address)
+				continue;
+			allocations[i] = (struct allocation){next_address, size, dev};
+			*dptr = next_address;
+			next_address += (size + 0xfffff) & ~0xfffffull;
+			memory_used[dev] += size;
+			rc = CUDA_SUCCESS;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+static CUresult mem_free(uint64_t dptr)
+{
+	REQUIRE_INIT();
+	CUresult rc = CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; dptr && i < sizeof(allocations) / sizeof(allocations[0]); i++) {
+		if (allocations[i].address != dptr)
+			continue;
+		memory_used[allocations[i].device] -= allocations[i].size;
+		allocations[i].address = 0;
+		rc = CUDA_SUCCESS;
+		break;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
+{
+	COUNT();
+	return mem_alloc((uint64_t *)dptr, size);
+}
+
+EXPORT CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int size)
+{
+	COUNT();
+	uint64_t p;
+	CUresult rc = mem_alloc(&p, size);
+	if (rc == CUDA_SUCCESS)
+		*dptr = (CUdeviceptr_v1)p;
+	return rc;
+}
+
+static size_t pitch_of(size_t width)
+{
+	return (width + 511) & ~(size_t)511;
+}
+
+EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size_t height,
+				   unsigned int elem)
+{
+	COUNT();
+	if (!pitch || elem == 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	CUresult rc = mem_alloc((uint64_t *)dptr, pitch_of(width) * height);
+	if (rc == CUDA_SUCCESS)
+		*pitch = pitch_of(width);
+	return rc;
+}
+
+EXPORT CUresult cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *pitch, unsigned int width,
+				unsigned int height, unsigned int elem)
+{
+	COUNT();
+	uint64_t p;
+	if (!pitch || elem == 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	CUresult rc = mem_alloc(&p, pitch_of(width) * height);
+	if (rc == CUDA_SUCCESS) {
+		*dptr = (CUdeviceptr_v1)p;
+		*pitch = (unsigned)pitch_of(width);
+	}
+	return rc;
+}
+
+EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size, unsigned int flags)
+{
+	COUNT();
+	return mem_alloc((uint64_t *)dptr, size);
+}
+
+#define ALLOC_ASYNC(fn)                                                \
+	EXPORT CUresult fn(CUdeviceptr *dptr, size_t size, CUstream s) \
+	{                                                              \
+		COUNT();                                               \
+		return mem_alloc((uint64_t *)dptr, size);              \
+	}
+ALLOC_ASYNC(cuMemAllocAsync)
+ALLOC_ASYNC(cuMemAllocAsync_ptsz)
+
+#define ALLOC_FROM_POOL(fn)                                                                 \
+	EXPORT CUresult fn(CUdeviceptr *dptr, size_t size, CUmemoryPool pool, CUstream s)   \
+	{                                                                                   \
+		COUNT();                                                                    \
+		return pool ? mem_alloc((uint64_t *)dptr, size) : CUDA_ERROR_INVALID_VALUE; \
+	}
+ALLOC_FROM_POOL(cuMemAllocFromPoolAsync)
+ALLOC_FROM_POOL(cuMemAllocFromPoolAsync_ptsz)
+
+EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
+{
+	COUNT();
+	return mem_free(dptr);
+}
+
+EXPORT CUresult cuMemFree(CUdeviceptr_v1 dptr)
+{
+	COUNT();
+	return mem_free(dptr);
+}
+
+EXPORT CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s)
+{
+	COUNT();
+	return mem_free(dptr);
+}
+
+EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s)
+{
+	COUNT();
+	return mem_free(dptr);
+}
+
+EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
+{
+	COUNT();
+	REQUIRE_INIT();
+	pthread_mutex_lock(&lock);
+	*free_bytes = memory_total - memory_used[current_device()];
+	*total = memory_total;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemGetInfo(unsigned int *free_bytes, unsigned int *total)
+{
+	COUNT();
+	size_t f, t;
+	CUresult rc = cuMemGetInfo_v2(&f, &t);
+	*free_bytes = f > UINT32_MAX ? UINT32_MAX : (unsigned)f;
+	*total = t > UINT32_MAX ? UINT32_MAX : (unsigned)t;
+	return rc;
+}
+
+EXPORT CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*pool = (CUmemoryPool)calloc(1, 16);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool)
+{
+	COUNT();
+	free(pool);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t keep)
+{
+	COUNT();
+	return pool ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
+			    const CUmemAllocationProp *prop, unsigned long long flags)
+{
+	COUNT();
+	return mem_alloc((uint64_t *)handle, size);
+}
+
+EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
+{
+	COUNT();
+	return mem_free(handle);
+}
+
+EXPORT CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t align, CUdeviceptr addr,
+				    unsigned long long flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	pthread_mutex_lock(&lock);
+	*ptr = next_address;
+	next_address += (size + 0xfffff) & ~0xfffffull;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
+{
+	COUNT();
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+			 CUmemGenericAllocationHandle handle, unsigned long long flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	return handle ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+	COUNT();
+	return CUDA_SUCCESS;
+}
+
+static CUresult array_create(CUarray *handle, size_t w, size_t h, size_t d, unsigned channels)
+{
+	uint64_t p;
+	CUresult rc = mem_alloc(&p, w * (h ? h : 1) * (d ? d : 1) * 4 * (channels ? channels : 1));
+	if (rc == CUDA_SUCCESS)
+		*handle = (CUarray)(uintptr_t)p;
+	return rc;
+}
+
+EXPORT CUresult cuArrayCreate_v2(CUarray *handle, const CUDA_ARRAY_DESCRIPTOR *desc)
+{
+	COUNT();
+	return array_create(handle, desc->Width, desc->Height, 1, desc->NumChannels);
+}
+
+EXPORT CUresult cuArrayCreate(CUarray *handle, const CUDA_ARRAY_DESCRIPTOR_v1 *desc)
+{
+	COUNT();
+	return array_create(handle, desc->Width, desc->Height, 1, desc->NumChannels);
+}
+
+EXPORT CUresult cuArray3DCreate_v2(CUarray *handle, const CUDA_ARRAY3D_DESCRIPTOR *desc)
+{
+	COUNT();
+	return array_create(handle, desc->Width, desc->Height, desc->Depth, desc->NumChannels);
+}
+
+EXPORT CUresult cuArray3DCreate(CUarray *handle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *desc)
+{
+	COUNT();
+	return array_create(handle, desc->Width, desc->Height, desc->Depth, desc->NumChannels);
+}
+
+EXPORT CUresult cuArrayDestroy(CUarray handle)
+{
+	COUNT();
+	return mem_free((uint64_t)(uintptr_t)handle);
+}
+
+EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *handle,
+				       const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned int levels)
+{
+	COUNT();
+	return array_create((CUarray *)handle, desc->Width * 2, desc->Height, desc->Depth,
+			    desc->NumChannels);
+}
+
+EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray handle)
+{
+	COUNT();
+	return mem_free((uint64_t)(uintptr_t)handle);
+}
+
+EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
+{
+	COUNT();
+	REQUIRE_INIT();
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
+{
+	COUNT();
+	REQUIRE_INIT();
+	memset(dst, 0, n);
+	return CUDA_SUCCESS;
+}
+
+/* ---- errors and the export table ---------------------------------------- */
+
+EXPORT CUresult cuGetErrorName(CUresult error, const char **str)
+{
+	COUNT();
+	static char buf[32];
+	snprintf(buf, sizeof(buf), "CUDA_ERROR_%d", (int)error);
+	*str = error == CUDA_SUCCESS ? "CUDA_SUCCESS" : buf;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGetErrorString(CUresult error, const char **str)
+{
+	COUNT();
+	return cuGetErrorName(error, str);
+}
+
+/* Tests recognise this table, proving the call reached the driver untouched. */
+EXPORT const uint64_t fakecuda_export_table[2] = {0xc051ce0fa4ec0da1ull, 0};
+
+EXPORT CUresult cuGetExportTable(const void **table, const CUuuid *id)
+{
+	COUNT();
+	if (!table || !id)
+		return CUDA_ERROR_INVALID_VALUE;
+	*table = fakecuda_export_table;
+	return CUDA_SUCCESS;
+}
+
+/* ---- cuGetProcAddress ------------------------------------------------------ */
+
+/* Which exported variant a (name, cudaVersion, per-thread) request gets:
+ * the newest variant introduced at or before the requested version. */
+static const struct variant {
+	const char *base;
+	const char *symbol;
+	int since;
+	bool ptsz;
+} variants[] = {
+	{"cuMemAlloc", "cuMemAlloc", 2000, false},
+	{"cuMemAlloc", "cuMemAlloc_v2", 3020, false},
+	{"cuMemAllocPitch", "cuMemAllocPitch", 2000, false},
+	{"cuMemAllocPitch", "cuMemAllocPitch_v2", 3020, false},
+	{"cuMemFree", "cuMemFree", 2000, false},
+	{"cuMemFree", "cuMemFree_v2", 3020, false},
+	{"cuMemGetInfo", "cuMemGetInfo", 2000, false},
+	{"cuMemGetInfo", "cuMemGetInfo_v2", 3020, false},
+	{"cuDeviceTotalMem", "cuDeviceTotalMem", 2000, false},
+	{"cuDeviceTotalMem", "cuDeviceTotalMem_v2", 3020, false},
+	{"cuArrayCreate", "cuArrayCreate", 2000, false},
+	{"cuArrayCreate", "cuArrayCreate_v2", 3020, false},
+	{"cuArray3DCreate", "cuArray3DCreate", 2000, false},
+	{"cuArray3DCreate", "cuArray3DCreate_v2", 3020, false},
+	{"cuCtxCreate", "cuCtxCreate_v2", 3020, false},
+	{"cuCtxCreate", "cuCtxCreate_v4", 12050, false},
+	{"cuCtxDestroy", "cuCtxDestroy_v2", 4000, false},
+	{"cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease", 7000, false},
+	{"cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2", 11000, false},
+	{"cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset", 7000, false},
+	{"cuDevicePrimaryCtxReset", "cuDevicePrimaryCtxReset_v2", 11000, false},
+	{"cuStreamBeginCapture", "cuStreamBeginCapture_v2", 10010, false},
+	{"cuStreamBeginCapture", "cuStreamBeginCapture_v2_ptsz", 10010, true},
+	{"cuStreamDestroy", "cuStreamDestroy_v2", 4000, false},
+	{"cuGraphInstantiate", "cuGraphInstantiateWithFlags", 12000, false},
+	{"cuGraphAddKernelNode", "cuGraphAddKernelNode_v2", 12000, false},
+	{"cuGetProcAddress", "cuGetProcAddress", 11030, false},
+	{"cuGetProcAddress", "cuGetProcAddress_v2", 12000, false},
+	{"cuLaunchKernel", "cuLaunchKernel_ptsz", 7000, true},
+	{"cuLaunchKernelEx", "cuLaunchKernelEx_ptsz", 11060, true},
+	{"cuLaunchCooperativeKernel", "cuLaunchCooperativeKernel_ptsz", 9000, true},
+	{"cuLaunchHostFunc", "cuLaunchHostFunc_ptsz", 10000, true},
+	{"cuGraphLaunch", "cuGraphLaunch_ptsz", 10000, true},
+	{"cuMemAllocAsync", "cuMemAllocAsync_ptsz", 11020, true},
+	{"cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync_ptsz", 11020, true},
+	{"cuMemFreeAsync", "cuMemFreeAsync_ptsz", 11020, true},
+	{"cuStreamEndCapture", "cuStreamEndCapture_ptsz", 10000, true},
+	{"cuStreamIsCapturing", "cuStreamIsCapturing_ptsz", 10000, true},
+	{"cuStreamSynchronize", "cuStreamSynchronize_ptsz", 7000, true},
+};
+
+static const char *pick_variant(const char *base, int version, bool per_thread, bool *too_old)
+{
+	const char *best = NULL;
+	int best_since = -1;
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		const struct variant *v = &variants[i];
+		if (strcmp(v->base, base) != 0 || (v->ptsz && !per_thread))
+			continue;
+		any = true;
+		if (v->since > version)
+			continue;
+		/* a per-thread variant wins over the plain one when asked for */
+		int rank = v->since + (v->ptsz ? 1000000 : 0);
+		if (rank > best_since) {
+			best = v->symbol;
+			best_since = rank;
+		}
+	}
+	*too_old = any && !best;
+	return best ? best : (any ? NULL : base);
+}
+
+/* Our own exports, looked up without going through an interposed dlsym, as
+ * the real driver's internal table would be. */
+static void *self_symbol(const char *name)
+{
+	static void *self;
+	static void *(*lookup)(void *, const char *);
+
+	if (!self) {
+		Dl_info info;
+		dladdr((void *)self_symbol, &info);
+		self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+		lookup = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+		if (!lookup)
+			lookup = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym",
+									 "GLIBC_2.2.5");
+	}
+	return self && lookup ? lookup(self, name) : NULL;
+}
+
+static CUresult proc_address(const char *symbol, void **pfn, int version, cuuint64_t flags,
+			     CUdriverProcAddressQueryResult *status)
+{
+	bool too_old;
+	bool per_thread = flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM;
+
+	if (!symbol || !pfn)
+		return CUDA_ERROR_INVALID_VALUE;
+	const char *name = pick_variant(symbol, version, per_thread, &too_old);
+	void *p = name ? self_symbol(name) : NULL;
+	*pfn = p;
+	if (status)
+		*status = p ? CU_GET_PROC_ADDRESS_SUCCESS
+			    : (too_old ? CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT
+				       : CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
+	return p ? CUDA_SUCCESS : CUDA_ERROR_NOT_FOUND;
+}
+
+EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int version, cuuint64_t flags,
+				    CUdriverProcAddressQueryResult *status)
+{
+	COUNT();
+	return proc_address(symbol, pfn, version, flags, status);
+}
+
+EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn, int version, cuuint64_t flags)
+{
+	COUNT();
+	return proc_address(symbol, pfn, version, flags, NULL);
+}
