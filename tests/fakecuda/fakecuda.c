@@ -6,9 +6,10 @@
  * driver's exported names and ABI variants, a cuGetProcAddress that picks
  * variants by cudaVersion and the per-thread flag as the driver does,
  * simulated device memory (FAKECUDA_MEMORY bytes per device, default 80 GiB)
- * and kernels that take simulated time: a module image is text, one kernel a
- * line, "name duration_us", and a stream synchronisation waits until the
- * simulated GPU has run everything launched before it.
+ * and kernels that take simulated time: a module image is either PTX (each
+ * .entry a kernel of FAKECUDA_KERNEL_US microseconds, default 5) or text,
+ * one kernel a line, "name duration_us"; a synchronisation waits until the
+ * simulated GPU has run everything launched before it. Memory holds no data.
  *
  * It counts every call it receives; fakecuda_calls("cuMemAlloc_v2") tells a
  * test what really reached the driver.
@@ -467,13 +468,24 @@ EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus *stat
 
 /* ---- modules and launches -------------------------------------------------- */
 
-EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+/* PTX gets one kernel per ".entry", each taking FAKECUDA_KERNEL_US (default 5). */
+static void module_parse_ptx(struct fake_module *m, const char *ptx)
 {
-	COUNT();
-	REQUIRE_INIT();
-	struct fake_module *m = calloc(1, sizeof(*m));
-	const char *p = image;
-	while (p && *p && m->count < MAX_KERNELS) {
+	uint64_t us = env_size("FAKECUDA_KERNEL_US", 5);
+
+	for (const char *p = strstr(ptx, ".entry"); p && m->count < MAX_KERNELS;
+	     p = strstr(p + 6, ".entry")) {
+		struct fake_kernel *k = &m->kernels[m->count];
+		if (sscanf(p + 6, " %63[A-Za-z0-9_$]", k->name) != 1)
+			continue;
+		k->duration_ns = us * 1000;
+		m->count++;
+	}
+}
+
+static void module_parse_list(struct fake_module *m, const char *p)
+{
+	while (*p && m->count < MAX_KERNELS) {
 		struct fake_kernel *k = &m->kernels[m->count];
 		unsigned long long us = 0;
 		int used = 0;
@@ -483,6 +495,19 @@ EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
 		m->count++;
 		p += used;
 	}
+}
+
+EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!module || !image)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_module *m = calloc(1, sizeof(*m));
+	if (strstr(image, ".entry"))
+		module_parse_ptx(m, image);
+	else
+		module_parse_list(m, image);
 	*module = (CUmodule)m;
 	return CUDA_SUCCESS;
 }
@@ -1106,7 +1131,8 @@ static const struct variant {
 	{"cuStreamBeginCapture", "cuStreamBeginCapture_v2", 10010, false},
 	{"cuStreamBeginCapture", "cuStreamBeginCapture_v2_ptsz", 10010, true},
 	{"cuStreamDestroy", "cuStreamDestroy_v2", 4000, false},
-	{"cuGraphInstantiate", "cuGraphInstantiateWithFlags", 12000, false},
+	{"cuMemcpyHtoD", "cuMemcpyHtoD_v2", 3020, false},
+	{"cuMemcpyDtoH", "cuMemcpyDtoH_v2", 3020, false},
 	{"cuGraphAddKernelNode", "cuGraphAddKernelNode_v2", 12000, false},
 	{"cuGetProcAddress", "cuGetProcAddress", 11030, false},
 	{"cuGetProcAddress", "cuGetProcAddress_v2", 12000, false},

@@ -50,7 +50,7 @@
 	X(StreamDestroy, cuStreamDestroy_v2, cuStreamDestroy)                           \
 	X(BeginCapture, cuStreamBeginCapture_v2, cuStreamBeginCapture)                  \
 	X(EndCapture, cuStreamEndCapture, cuStreamEndCapture)                           \
-	X(GraphInstantiate, cuGraphInstantiateWithFlags, cuGraphInstantiate)            \
+	X(GraphInstantiate, cuGraphInstantiateWithFlags, cuGraphInstantiateWithFlags)   \
 	X(GraphLaunch, cuGraphLaunch, cuGraphLaunch)                                    \
 	X(GraphExecDestroy, cuGraphExecDestroy, cuGraphExecDestroy)                     \
 	X(GraphDestroy, cuGraphDestroy, cuGraphDestroy)                                 \

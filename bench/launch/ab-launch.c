@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Launch overhead of the shim, measured inside one process: batches of empty
+ * cuLaunchKernel calls alternate between the pointer a program gets (the
+ * shim's wrapper, when run under it) and the driver's own entry point, read
+ * from libcuda.so.1's dynamic symbol table so that nothing interposes it.
+ * Same process, context, stream and clocks for both, interleaved A B B A …,
+ * so the difference of medians is the wrapper's cost and little else.
+ *
+ *   LD_PRELOAD=libcuslice.so ab-launch [ROUNDS] [BATCH]
+ *
+ * Prints one JSON object. Needs a GPU (exit 77 without one).
+ */
+#define _GNU_SOURCE
+#include <cuda.h>
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char empty_ptx[] = ".version 7.0\n.target sm_52\n.address_size 64\n"
+				".visible .entry empty() { ret; }\n";
+
+struct found {
+	const char *soname;
+	uintptr_t base;
+	char path[4096];
+};
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct found *f = data;
+
+	if (!strstr(info->dlpi_name, f->soname))
+		return 0;
+	f->base = info->dlpi_addr;
+	snprintf(f->path, sizeof(f->path), "%s", info->dlpi_name);
+	return 1;
+}
+
+/* `name` as defined by the loaded object `soname`, read from its file's
+ * .dynsym: no dlsym, so no interposer can answer instead. */
+static void *elf_symbol(const char *soname, const char *name)
+{
+	struct found f = {.soname = soname};
+	struct stat st;
+	void *result = NULL;
+
+	if (!dl_iterate_phdr(find_object, &f))
+		return NULL;
+	int fd = open(f.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return NULL;
+	const unsigned char *map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(map + eh->e_shoff);
+	for (int i = 0; i < eh->e_shnum && !result; i++) {
+		if (sh[i].sh_type != SHT_DYNSYM)
+			continue;
+		const Elf64_Sym *syms = (const Elf64_Sym *)(map + sh[i].sh_offset);
+		const char *strtab = (const char *)(map + sh[sh[i].sh_link].sh_offset);
+		for (size_t j = 0; j < sh[i].sh_size / sizeof(Elf64_Sym); j++)
+			if (syms[j].st_value && strcmp(strtab + syms[j].st_name, name) == 0)
+				result = (void *)(f.base + syms[j].st_value);
+	}
+	munmap((void *)map, st.st_size);
+	return result;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int compare(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), compare);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+typedef __typeof__(&cuLaunchKernel) launch_fn;
+
+static double batch(launch_fn launch, CUfunction f, CUstream s, int n,
+		    __typeof__(&cuStreamSynchronize) sync)
+{
+	double t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		launch(f, 1, 1, 1, 1, 1, 1, 0, s, NULL, NULL);
+	double t1 = now_ns();
+	sync(s);
+	return (t1 - t0) / n;
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 2000;
+	int n = argc > 2 ? atoi(argv[2]) : 256;
+	void *h = dlopen("libcuda.so.1", RTLD_NOW);
+	__typeof__(&cuGetProcAddress_v2) get = h ? dlsym(h, "cuGetProcAddress_v2") : NULL;
+	CUdriverProcAddressQueryResult q;
+	__typeof__(&cuInit) init;
+	__typeof__(&cuDevicePrimaryCtxRetain) retain;
+	__typeof__(&cuCtxSetCurrent) set_current;
+	__typeof__(&cuModuleLoadData) load;
+	__typeof__(&cuModuleGetFunction) function;
+	__typeof__(&cuStreamSynchronize) sync;
+	launch_fn wrapped, bare = elf_symbol("libcuda.so", "cuLaunchKernel");
+	CUcontext ctx;
+	CUmodule module;
+	CUfunction f;
+
+	if (!get || !bare || get("cuInit", (void **)&init, 12000, 0, &q) ||
+	    get("cuDevicePrimaryCtxRetain", (void **)&retain, 12000, 0, &q) ||
+	    get("cuCtxSetCurrent", (void **)&set_current, 12000, 0, &q) ||
+	    get("cuModuleLoadData", (void **)&load, 12000, 0, &q) ||
+	    get("cuModuleGetFunction", (void **)&function, 12000, 0, &q) ||
+	    get("cuStreamSynchronize", (void **)&sync, 12000, 0, &q) ||
+	    get("cuLaunchKernel", (void **)&wrapped, 12000, 0, &q)) {
+		fprintf(stderr, "ab-launch: no usable CUDA driver\n");
+		return 77;
+	}
+	if (init(0) || retain(&ctx, 0) || set_current(ctx) || load(&module, empty_ptx) ||
+	    function(&f, module, "empty")) {
+		fprintf(stderr, "ab-launch: no usable GPU\n");
+		return 77;
+	}
+	double *a = calloc(rounds, sizeof(double)), *b = calloc(rounds, sizeof(double));
+	double *d = calloc(rounds, sizeof(double));
+	for (int i = 0; i < 50; i++) /* warm up both paths */
+		batch(i % 2 ? wrapped : bare, f, NULL, n, sync);
+	for (int r = 0; r < rounds; r++) {
+		if (r % 2) {
+			a[r] = batch(wrapped, f, NULL, n, sync);
+			b[r] = batch(bare, f, NULL, n, sync);
+		} else {
+			b[r] = batch(bare, f, NULL, n, sync);
+			a[r] = batch(wrapped, f, NULL, n, sync);
+		}
+		d[r] = a[r] - b[r];
+	}
+	double ma = median(a, rounds), mb = median(b, rounds), md = median(d, rounds);
+	printf("{\"under_shim\": %s, \"rounds\": %d, \"batch\": %d, \"bare_median_ns\": %.1f, "
+	       "\"wrapped_median_ns\": %.1f, \"added_ns_median_of_pairs\": %.1f, "
+	       "\"added_ns_difference_of_medians\": %.1f, \"ratio\": %.5f}\n",
+	       wrapped != bare ? "true" : "false", rounds, n, mb, ma, md, ma - mb, ma / mb);
+	return 0;
+}

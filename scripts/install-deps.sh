@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what building and testing cuslice needs, from Debian's packages.
+# The CUDA driver API headers come from the machine's CUDA toolkit
+# (/usr/local/cuda/include; see meson_options.txt), never from this repo.
+set -euo pipefail
+
+packages=(
+	gcc
+	meson
+	ninja-build
+	pkg-config
+	libcmocka-dev   # unit and integration tests
+	libjson-c-dev   # the CLI reads the shim's stats; tests parse them
+	valgrind        # bench/launch/callgrind.sh: instructions per launch
+	python3         # tests/gpu and bench helpers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

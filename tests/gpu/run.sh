@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The GPU test: the shim's counts against independent oracles on a real GPU.
+#
+#   tests/gpu/run.sh [BUILD_DIR]
+#
+# BUILD_DIR holds the meson build (libcuslice.so, the cuslice CLI, the demo,
+# and the nvcc-built programs). Logs and results go to $OUT when it is set.
+# Exits 77 (skipped) where there is no GPU.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-build}" && pwd)
+out=${OUT:-$(mktemp -d /tmp/cuslice-gpu.XXXXXX)}
+shim=$build/shim/libcuslice.so
+python=${PYTHON:-python3}
+results=$out/gpu-results.jsonl
+
+if ! nvidia-smi -L >/dev/null 2>&1; then
+	echo "tests/gpu: no NVIDIA GPU here: skipped"
+	exit 77
+fi
+if [ ! -x "$build/tests/gpu/launches" ]; then
+	echo "tests/gpu: $build/tests/gpu/launches was not built (no nvcc at build time): skipped"
+	exit 77
+fi
+: >"$results"
+failed=0
+
+# Runs "$@" under the shim with stats in a fresh directory; echoes the directory.
+under_shim() {
+	local dir
+	dir=$(mktemp -d "$out/stats.XXXXXX")
+	LD_PRELOAD=$shim CUSLICE_STATS="$dir/stats.%p.json" "$@"
+	echo "$dir" >"$out/last-stats-dir"
+}
+
+nvcc_check() {
+	local name=$1 program=$2 flag=${3:-}
+	under_shim "$program" 1000 >"$out/$name.json" 2>"$out/$name.err" ||
+		{ echo "FAIL $name: exit $?: $(head -c 500 "$out/$name.err")"; failed=1; return; }
+	"$python" "$here/compare.py" nvcc "$results" "$name" "$out/$name.json" \
+		"$(cat "$out/last-stats-dir")" $flag || failed=1
+}
+
+nvcc_check nvcc-launches "$build/tests/gpu/launches"
+nvcc_check nvcc-launches-per-thread "$build/tests/gpu/launches-ptds" --ptsz
+
+export TORCHINDUCTOR_COMPILE_THREADS=1
+if under_shim "$python" "$here/torch_counts.py" "$out/torch-cupti.json" >"$out/torch.log" 2>&1; then
+	"$python" "$here/compare.py" torch "$results" "$out/torch-cupti.json" \
+		"$(cat "$out/last-stats-dir")" || failed=1
+else
+	echo "FAIL torch: exit $?: $(tail -c 1500 "$out/torch.log")"
+	failed=1
+fi
+
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
+for fw in cupy jax; do
+	if under_shim "$python" "$here/frameworks.py" "$fw" >"$out/$fw.log" 2>&1; then
+		"$python" "$here/compare.py" ran "$results" "$fw" "$(cat "$out/last-stats-dir")" || failed=1
+	else
+		echo "FAIL $fw: exit $?: $(tail -c 1500 "$out/$fw.log")"
+		failed=1
+	fi
+done
+
+if "$build/tools/cuslice" run --summary -- "$build/examples/cuslice-demo" >"$out/demo.log" 2>&1 &&
+	grep -q "result correct" "$out/demo.log"; then
+	echo "PASS demo: $(head -1 "$out/demo.log")"
+else
+	echo "FAIL demo: $(cat "$out/demo.log")"
+	failed=1
+fi
+sed -n '2,$p' "$out/demo.log"
+exit $failed

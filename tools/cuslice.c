@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cuslice: the one command line tool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+static const char usage[] =
+	"Usage: cuslice COMMAND [ARGS...]\n"
+	"\n"
+	"Share one NVIDIA GPU between tenants, with frameworks running unchanged.\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] -- CMD [ARGS...]   run CMD with the cuslice shim preloaded\n"
+	"  help                             show this help\n"
+	"  version                          print the version\n"
+	"\n"
+	"`cuslice COMMAND --help` describes a command.\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cuslice_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("cuslice %s\n", CUSLICE_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "cuslice: unknown command \"%s\"; commands: run, help, version\n", cmd);
+	return 2;
+}
