@@ -53,7 +53,9 @@ static void *dlsym_hooked(void *handle, const char *name, int id)
 	if (!p)
 		return NULL;
 	if (p != hook->wrapper) {
+		int saved = errno;
 		int r = library_load(hook->lib);
+		errno = saved;
 		if (r == -EBUSY)
 			return p; /* the driver's own constructor, mid-load */
 		/* With the driver unusable, the wrapper refuses the call: a
