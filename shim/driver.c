@@ -14,6 +14,7 @@
 #include "policy/pathfmt.h"
 #include "shim.h"
 #include "stats.h"
+#include "tenant.h"
 #include "wrap.h"
 
 struct library {
@@ -88,12 +89,16 @@ static void driver_load_once(void)
 	loading = true;
 	r = stats_path_usable();
 	if (r == 0)
+		r = tenant_attach();
+	if (r == 0)
 		r = library_open(&driver, path,
 				 shim_config.real_libcuda ? "CUSLICE_REAL_LIBCUDA" : NULL);
 	if (r == 0)
 		r = library_resolve(&driver, LIB_DRIVER);
-	if (r == 0)
+	if (r == 0) {
 		graphs_bind();
+		memory_bind();
+	}
 	loading = false;
 	__atomic_store_n(&driver.status, r, __ATOMIC_RELEASE);
 }
@@ -105,7 +110,10 @@ static void nvml_load_once(void)
 	int r;
 
 	loading = true;
-	r = library_open(&nvml, path, shim_config.real_libnvml ? "CUSLICE_REAL_LIBNVML" : NULL);
+	r = tenant_attach();
+	if (r == 0)
+		r = library_open(&nvml, path,
+				 shim_config.real_libnvml ? "CUSLICE_REAL_LIBNVML" : NULL);
 	if (r == 0)
 		r = library_resolve(&nvml, LIB_NVML);
 	loading = false;
@@ -131,6 +139,11 @@ int shim_nvml_load(void)
 void *shim_driver_symbol(const char *name)
 {
 	return driver.handle ? shim_real_dlsym(driver.handle, name) : NULL;
+}
+
+void *shim_nvml_symbol(const char *name)
+{
+	return nvml.handle ? shim_real_dlsym(nvml.handle, name) : NULL;
 }
 
 /* What a hooked call returns when the shim cannot forward it: the driver's

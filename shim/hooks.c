@@ -45,8 +45,8 @@ static size_t format_bytes(CUarray_format format)
 	}
 }
 
-size_t wrap_array_bytes(size_t width, size_t height, size_t depth, CUarray_format format,
-			unsigned channels)
+size_t wrap_array_dims(size_t width, size_t height, size_t depth, CUarray_format format,
+		       unsigned channels)
 {
 	return width * (height ? height : 1) * (depth ? depth : 1) * format_bytes(format) *
 	       (channels ? channels : 1);
@@ -54,10 +54,12 @@ size_t wrap_array_bytes(size_t width, size_t height, size_t depth, CUarray_forma
 
 size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels)
 {
+	if (!desc)
+		return 0;
 	size_t total = 0, w = desc->Width, h = desc->Height, d = desc->Depth;
 
 	for (unsigned i = 0; i < levels && w; i++) {
-		total += wrap_array_bytes(w, h, d, desc->Format, desc->NumChannels);
+		total += wrap_array_dims(w, h, d, desc->Format, desc->NumChannels);
 		w = w > 1 ? w / 2 : 1;
 		h = h > 1 ? h / 2 : h;
 		d = d > 1 ? d / 2 : d;

@@ -25,8 +25,13 @@
  *   MULTI       cooperative multi-device launch; extra = number of kernels
  *   HOSTFN      a host function enqueued on a stream
  *   GRAPH       a graph launch; extra = the executable graph
- *   ALLOC       a device allocation; extra = its size in bytes, read after success
- *   FREE        a device free
+ *   ALLOC       a device allocation, charged to the quota before the driver is
+ *               called; extra = (kind of handle, device, size to reserve,
+ *               handle, real size), the last two read only after success
+ *   FREE        a device free; extra = (kind of handle, handle)
+ *   VIEW        a memory query the tenant sees through its quota; extra = the view
+ *   CONTEXT     makes a context, charged its cost; extra = (out ctx, device, primary)
+ *   CONTEXT_GONE  ends one; extra = what to do after success
  *   PASS        counted and passed through
  *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
  *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
@@ -73,58 +78,58 @@
 	X(cuGraphExecUpdate_v2, cuGraphExecUpdate, UPDATE, 0, (hGraphExec, hGraph), (CUgraphExec hGraphExec, CUgraph hGraph, CUgraphExecUpdateResultInfo *resultInfo), (hGraphExec, hGraph, resultInfo)) \
 	X(cuGraphExecDestroy, cuGraphExecDestroy, EXEC_FREE, 0, (hGraphExec), (CUgraphExec hGraphExec), (hGraphExec)) \
 	/* device memory */                                                                         \
-	X(cuMemAlloc, cuMemAlloc, ALLOC, 0, (bytesize), (CUdeviceptr_v1 *dptr, unsigned int bytesize), (dptr, bytesize)) \
-	X(cuMemAlloc_v2, cuMemAlloc, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize)) \
-	X(cuMemAllocPitch, cuMemAllocPitch, ALLOC, 0, ((size_t)*pPitch * Height), (CUdeviceptr_v1 *dptr, unsigned int *pPitch, unsigned int WidthInBytes, unsigned int Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
-	X(cuMemAllocPitch_v2, cuMemAllocPitch, ALLOC, 0, (*pPitch * Height), (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
-	X(cuMemAllocManaged, cuMemAllocManaged, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags)) \
-	X(cuMemAllocAsync, cuMemAllocAsync, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
-	X(cuMemAllocAsync_ptsz, cuMemAllocAsync, ALLOC, 1, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
-	X(cuMemAllocFromPoolAsync, cuMemAllocFromPoolAsync, ALLOC, 0, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
-	X(cuMemAllocFromPoolAsync_ptsz, cuMemAllocFromPoolAsync, ALLOC, 1, (bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
-	X(cuMemCreate, cuMemCreate, ALLOC, 0, (size), (CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, unsigned long long flags), (handle, size, prop, flags)) \
-	X(cuArrayCreate, cuArrayCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, 1, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
-	X(cuArrayCreate_v2, cuArrayCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, 1, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
-	X(cuArray3DCreate, cuArray3DCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, pAllocateArray->Depth, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
-	X(cuArray3DCreate_v2, cuArray3DCreate, ALLOC, 0, (wrap_array_bytes(pAllocateArray->Width, pAllocateArray->Height, pAllocateArray->Depth, pAllocateArray->Format, pAllocateArray->NumChannels)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
-	X(cuMipmappedArrayCreate, cuMipmappedArrayCreate, ALLOC, 0, (wrap_mipmap_bytes(pMipmappedArrayDesc, numMipmapLevels)), (CUmipmappedArray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pMipmappedArrayDesc, unsigned int numMipmapLevels), (pHandle, pMipmappedArrayDesc, numMipmapLevels)) \
-	X(cuMemFree, cuMemFree, FREE, 0, (0), (CUdeviceptr_v1 dptr), (dptr))                           \
-	X(cuMemFree_v2, cuMemFree, FREE, 0, (0), (CUdeviceptr dptr), (dptr))                          \
-	X(cuMemFreeAsync, cuMemFreeAsync, FREE, 0, (0), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
-	X(cuMemFreeAsync_ptsz, cuMemFreeAsync, FREE, 1, (0), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
-	X(cuMemRelease, cuMemRelease, FREE, 0, (0), (CUmemGenericAllocationHandle handle), (handle))   \
-	X(cuArrayDestroy, cuArrayDestroy, FREE, 0, (0), (CUarray hArray), (hArray))                   \
-	X(cuMipmappedArrayDestroy, cuMipmappedArrayDestroy, FREE, 0, (0), (CUmipmappedArray hMipmappedArray), (hMipmappedArray)) \
+	X(cuMemAlloc, cuMemAlloc, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr_v1 *dptr, unsigned int bytesize), (dptr, bytesize)) \
+	X(cuMemAlloc_v2, cuMemAlloc, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize)) \
+	X(cuMemAllocPitch, cuMemAllocPitch, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, memory_pitch_estimate(WidthInBytes, Height), *dptr, (uint64_t)*pPitch * Height), (CUdeviceptr_v1 *dptr, unsigned int *pPitch, unsigned int WidthInBytes, unsigned int Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
+	X(cuMemAllocPitch_v2, cuMemAllocPitch, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, memory_pitch_estimate(WidthInBytes, Height), *dptr, (uint64_t)*pPitch * Height), (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)) \
+	X(cuMemAllocManaged, cuMemAllocManaged, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags)) \
+	X(cuMemAllocAsync, cuMemAllocAsync, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
+	X(cuMemAllocAsync_ptsz, cuMemAllocAsync, ALLOC, 1, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize, CUstream hStream), (dptr, bytesize, hStream)) \
+	X(cuMemAllocFromPoolAsync, cuMemAllocFromPoolAsync, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
+	X(cuMemAllocFromPoolAsync_ptsz, cuMemAllocFromPoolAsync, ALLOC, 1, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize, CUmemoryPool pool, CUstream hStream), (dptr, bytesize, pool, hStream)) \
+	X(cuMemCreate, cuMemCreate, ALLOC, 0, (MEMORY_VMM, memory_vmm_device(prop), size, *handle, size), (CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, unsigned long long flags), (handle, size, prop, flags)) \
+	X(cuArrayCreate, cuArrayCreate, ALLOC, 0, (MEMORY_ARRAY, MEMORY_CURRENT_DEVICE, wrap_array_bytes(pAllocateArray), (uintptr_t)*pHandle, wrap_array_bytes(pAllocateArray)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArrayCreate_v2, cuArrayCreate, ALLOC, 0, (MEMORY_ARRAY, MEMORY_CURRENT_DEVICE, wrap_array_bytes(pAllocateArray), (uintptr_t)*pHandle, wrap_array_bytes(pAllocateArray)), (CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArray3DCreate, cuArray3DCreate, ALLOC, 0, (MEMORY_ARRAY, MEMORY_CURRENT_DEVICE, wrap_array_bytes(pAllocateArray), (uintptr_t)*pHandle, wrap_array_bytes(pAllocateArray)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuArray3DCreate_v2, cuArray3DCreate, ALLOC, 0, (MEMORY_ARRAY, MEMORY_CURRENT_DEVICE, wrap_array_bytes(pAllocateArray), (uintptr_t)*pHandle, wrap_array_bytes(pAllocateArray)), (CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pAllocateArray), (pHandle, pAllocateArray)) \
+	X(cuMipmappedArrayCreate, cuMipmappedArrayCreate, ALLOC, 0, (MEMORY_MIPMAP, MEMORY_CURRENT_DEVICE, wrap_mipmap_bytes(pMipmappedArrayDesc, numMipmapLevels), (uintptr_t)*pHandle, wrap_mipmap_bytes(pMipmappedArrayDesc, numMipmapLevels)), (CUmipmappedArray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *pMipmappedArrayDesc, unsigned int numMipmapLevels), (pHandle, pMipmappedArrayDesc, numMipmapLevels)) \
+	X(cuMemFree, cuMemFree, FREE, 0, (MEMORY_POINTER, dptr), (CUdeviceptr_v1 dptr), (dptr))                           \
+	X(cuMemFree_v2, cuMemFree, FREE, 0, (MEMORY_POINTER, dptr), (CUdeviceptr dptr), (dptr))                          \
+	X(cuMemFreeAsync, cuMemFreeAsync, FREE, 0, (MEMORY_POINTER, dptr), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
+	X(cuMemFreeAsync_ptsz, cuMemFreeAsync, FREE, 1, (MEMORY_POINTER, dptr), (CUdeviceptr dptr, CUstream hStream), (dptr, hStream)) \
+	X(cuMemRelease, cuMemRelease, FREE, 0, (MEMORY_VMM, handle), (CUmemGenericAllocationHandle handle), (handle))   \
+	X(cuArrayDestroy, cuArrayDestroy, FREE, 0, (MEMORY_ARRAY, (uintptr_t)hArray), (CUarray hArray), (hArray))                   \
+	X(cuMipmappedArrayDestroy, cuMipmappedArrayDestroy, FREE, 0, (MEMORY_MIPMAP, (uintptr_t)hMipmappedArray), (CUmipmappedArray hMipmappedArray), (hMipmappedArray)) \
 	X(cuMemMap, cuMemMap, PASS, 0, (0), (CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle, unsigned long long flags), (ptr, size, offset, handle, flags)) \
 	X(cuMemUnmap, cuMemUnmap, PASS, 0, (0), (CUdeviceptr ptr, size_t size), (ptr, size))         \
 	X(cuMemPoolCreate, cuMemPoolCreate, PASS, 0, (0), (CUmemoryPool *pool, const CUmemPoolProps *poolProps), (pool, poolProps)) \
 	X(cuMemPoolDestroy, cuMemPoolDestroy, PASS, 0, (0), (CUmemoryPool pool), (pool))             \
 	X(cuMemPoolTrimTo, cuMemPoolTrimTo, PASS, 0, (0), (CUmemoryPool pool, size_t minBytesToKeep), (pool, minBytesToKeep)) \
 	X(cuGraphAddMemAllocNode, cuGraphAddMemAllocNode, PASS, 0, (0), (CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies, size_t numDependencies, CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams), (phGraphNode, hGraph, dependencies, numDependencies, nodeParams)) \
-	X(cuMemGetInfo, cuMemGetInfo, PASS, 0, (0), (unsigned int *free, unsigned int *total), (free, total)) \
-	X(cuMemGetInfo_v2, cuMemGetInfo, PASS, 0, (0), (size_t *free, size_t *total), (free, total)) \
-	X(cuDeviceTotalMem, cuDeviceTotalMem, PASS, 0, (0), (unsigned int *bytes, CUdevice dev), (bytes, dev)) \
-	X(cuDeviceTotalMem_v2, cuDeviceTotalMem, PASS, 0, (0), (size_t *bytes, CUdevice dev), (bytes, dev)) \
+	X(cuMemGetInfo, cuMemGetInfo, VIEW, 0, (views_mem_info_v1(free, total)), (unsigned int *free, unsigned int *total), (free, total)) \
+	X(cuMemGetInfo_v2, cuMemGetInfo, VIEW, 0, (views_mem_info(free, total)), (size_t *free, size_t *total), (free, total)) \
+	X(cuDeviceTotalMem, cuDeviceTotalMem, VIEW, 0, (views_total_mem_v1(bytes, dev)), (unsigned int *bytes, CUdevice dev), (bytes, dev)) \
+	X(cuDeviceTotalMem_v2, cuDeviceTotalMem, VIEW, 0, (views_total_mem(bytes, dev)), (size_t *bytes, CUdevice dev), (bytes, dev)) \
 	/* contexts */                                                                              \
-	X(cuCtxCreate, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
-	X(cuCtxCreate_v2, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
-	X(cuCtxCreate_v3, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, CUexecAffinityParam *paramsArray, int numParams, unsigned int flags, CUdevice dev), (pctx, paramsArray, numParams, flags, dev)) \
-	X(cuCtxCreate_v4, cuCtxCreate, PASS, 0, (0), (CUcontext *pctx, CUctxCreateParams *ctxCreateParams, unsigned int flags, CUdevice dev), (pctx, ctxCreateParams, flags, dev)) \
-	X(cuCtxDestroy, cuCtxDestroy, PASS, 0, (0), (CUcontext ctx), (ctx))                           \
-	X(cuCtxDestroy_v2, cuCtxDestroy, PASS, 0, (0), (CUcontext ctx), (ctx))                        \
-	X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, PASS, 0, (0), (CUcontext *pctx, CUdevice dev), (pctx, dev)) \
-	X(cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxRelease, PASS, 0, (0), (CUdevice dev), (dev))  \
-	X(cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, PASS, 0, (0), (CUdevice dev), (dev)) \
-	X(cuDevicePrimaryCtxReset, cuDevicePrimaryCtxReset, PASS, 0, (0), (CUdevice dev), (dev))      \
-	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, PASS, 0, (0), (CUdevice dev), (dev))
+	X(cuCtxCreate, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
+	X(cuCtxCreate_v2, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
+	X(cuCtxCreate_v3, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, CUexecAffinityParam *paramsArray, int numParams, unsigned int flags, CUdevice dev), (pctx, paramsArray, numParams, flags, dev)) \
+	X(cuCtxCreate_v4, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, CUctxCreateParams *ctxCreateParams, unsigned int flags, CUdevice dev), (pctx, ctxCreateParams, flags, dev)) \
+	X(cuCtxDestroy, cuCtxDestroy, CONTEXT_GONE, 0, (contexts_destroyed(ctx)), (CUcontext ctx), (ctx))                           \
+	X(cuCtxDestroy_v2, cuCtxDestroy, CONTEXT_GONE, 0, (contexts_destroyed(ctx)), (CUcontext ctx), (ctx))                        \
+	X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, CONTEXT, 0, (pctx, dev, true), (CUcontext *pctx, CUdevice dev), (pctx, dev)) \
+	X(cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxRelease, CONTEXT_GONE, 0, (contexts_primary_released(dev)), (CUdevice dev), (dev))  \
+	X(cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, CONTEXT_GONE, 0, (contexts_primary_released(dev)), (CUdevice dev), (dev)) \
+	X(cuDevicePrimaryCtxReset, cuDevicePrimaryCtxReset, CONTEXT_GONE, 0, (contexts_primary_reset(dev)), (CUdevice dev), (dev))      \
+	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, CONTEXT_GONE, 0, (contexts_primary_reset(dev)), (CUdevice dev), (dev))
 
 /*
  * NVML, for nvidia-smi, pynvml and vLLM. Same columns; these resolve from
- * libnvidia-ml.so.1 and return nvmlReturn_t.
+ * libnvidia-ml.so.1 and return nvmlReturn_t; extra = the view applied.
  */
 #define SHIM_NVML_HOOKS(X)                                                                          \
-	X(nvmlDeviceGetMemoryInfo, nvmlDeviceGetMemoryInfo, NVML, 0, (0), (nvmlDevice_t device, nvmlMemory_t *memory), (device, memory)) \
-	X(nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetMemoryInfo_v2, NVML, 0, (0), (nvmlDevice_t device, nvmlMemory_v2_t *memory), (device, memory))
+	X(nvmlDeviceGetMemoryInfo, nvmlDeviceGetMemoryInfo, NVML, 0, (views_nvml_memory(device, memory)), (nvmlDevice_t device, nvmlMemory_t *memory), (device, memory)) \
+	X(nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetMemoryInfo_v2, NVML, 0, (views_nvml_memory_v2(device, memory)), (nvmlDevice_t device, nvmlMemory_v2_t *memory), (device, memory))
 
 #define SHIM_HOOKS(X) SHIM_DRIVER_HOOKS(X) SHIM_NVML_HOOKS(X)
 /* clang-format on */

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "memory.h"
 #include "stats.h"
+#include "tenant.h"
 
 struct shim_config shim_config;
 
@@ -48,6 +50,8 @@ static void atfork_child(void)
 {
 	stats_reset();
 	graphs_reset();
+	memory_forget_all();
+	contexts_forget_all();
 }
 
 __attribute__((constructor)) static void shim_init(void)
@@ -55,6 +59,7 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_config.real_libcuda = env("CUSLICE_REAL_LIBCUDA");
 	shim_config.real_libnvml = env("CUSLICE_REAL_LIBNVML");
 	shim_config.stats_path = secure_getenv("CUSLICE_STATS");
+	shim_config.segment_path = env("CUSLICE_SEGMENT");
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 
@@ -62,6 +67,7 @@ __attribute__((destructor)) static void shim_fini(void)
 {
 	int saved = errno;
 
+	tenant_detach();
 	if (shim_config.stats_path) {
 		int r = stats_write(shim_config.stats_path);
 		if (r < 0)

@@ -39,6 +39,9 @@ enum shim_kind {
 	KIND_INSTANTIATE,
 	KIND_UPDATE,
 	KIND_EXEC_FREE,
+	KIND_VIEW,
+	KIND_CONTEXT,
+	KIND_CONTEXT_GONE,
 	KIND_NVML,
 };
 
@@ -68,6 +71,7 @@ int shim_driver_load(void);
 int shim_nvml_load(void);
 int shim_driver_status(void);
 void *shim_driver_symbol(const char *name);
+void *shim_nvml_symbol(const char *name);
 
 /* dlsym.c */
 void *shim_real_dlsym(void *handle, const char *name);
@@ -80,6 +84,7 @@ struct shim_config {
 	const char *real_libcuda; /* CUSLICE_REAL_LIBCUDA, or NULL */
 	const char *real_libnvml; /* CUSLICE_REAL_LIBNVML, or NULL */
 	const char *stats_path;	  /* CUSLICE_STATS, or NULL */
+	const char *segment_path; /* CUSLICE_SEGMENT: the tenant's quota, or NULL */
 };
 extern struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

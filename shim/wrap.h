@@ -9,6 +9,7 @@
 #pragma once
 
 #include "shim.h"
+#include "memory.h"
 #include "stats.h"
 
 #define UNPAREN(...) __VA_ARGS__
@@ -38,8 +39,26 @@ static inline CUstream wrap_config_stream(const CUlaunchConfig *config)
 	return config ? config->hStream : NULL;
 }
 
-size_t wrap_array_bytes(size_t width, size_t height, size_t depth, CUarray_format format,
-			unsigned channels);
+/* Array footprints from their descriptors (any ABI version); NULL-safe, as
+ * they are read before the driver has checked its arguments. */
+size_t wrap_array_dims(size_t width, size_t height, size_t depth, CUarray_format format,
+		       unsigned channels);
+#define WRAP_ARRAY_BYTES(type, depth)                                                             \
+	static inline size_t wrap_array_bytes_##type(const type *d)                               \
+	{                                                                                         \
+		return d ? wrap_array_dims(d->Width, d->Height, depth, d->Format, d->NumChannels) \
+			 : 0;                                                                     \
+	}
+WRAP_ARRAY_BYTES(CUDA_ARRAY_DESCRIPTOR, 1)
+WRAP_ARRAY_BYTES(CUDA_ARRAY_DESCRIPTOR_v1, 1)
+WRAP_ARRAY_BYTES(CUDA_ARRAY3D_DESCRIPTOR, d->Depth)
+WRAP_ARRAY_BYTES(CUDA_ARRAY3D_DESCRIPTOR_v1, d->Depth)
+#define wrap_array_bytes(desc) \
+	_Generic((desc),                                                                            \
+		const CUDA_ARRAY_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR,              \
+		const CUDA_ARRAY_DESCRIPTOR_v1 *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR_v1,        \
+		const CUDA_ARRAY3D_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY3D_DESCRIPTOR,          \
+		const CUDA_ARRAY3D_DESCRIPTOR_v1 *: wrap_array_bytes_CUDA_ARRAY3D_DESCRIPTOR_v1)(desc)
 size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 
 #define WRAP_CUSTOM(sym, ptsz, extra, params, args)
@@ -61,9 +80,10 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 
 #define WRAP_PASS(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, (void)0)
 #define WRAP_HOSTFN WRAP_PASS
-#define WRAP_FREE WRAP_PASS
-#define WRAP_ALLOC(sym, ptsz, extra, params, args) \
-	WRAP_THEN(sym, params, args, stats_add(&shim_stats.bytes[HOOK_##sym], UNPAREN extra))
+#define WRAP_VIEW(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, UNPAREN extra)
+#define WRAP_CONTEXT_GONE WRAP_VIEW
+#define WRAP_FREE(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, memory_credit(UNPAREN extra))
 #define WRAP_MULTI(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, stats_add(&shim_stats.multi_kernels, UNPAREN extra))
 #define WRAP_GRAPH(sym, ptsz, extra, params, args) \
@@ -76,6 +96,45 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	WRAP_THEN(sym, params, args, graphs_track(UNPAREN extra))
 #define WRAP_EXEC_FREE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_forget(UNPAREN extra))
+
+/* Reserve the size on the quota, call the driver, then charge what it really
+ * gave (read only after success) or give the reservation back. */
+#define WRAP_ALLOC(sym, ptsz, extra, params, args) WRAP_ALLOC_(sym, params, args, UNPAREN extra)
+#define WRAP_ALLOC_(sym, params, args, ...) WRAP_ALLOC_CHARGED(sym, params, args, __VA_ARGS__)
+#define WRAP_ALLOC_CHARGED(sym, params, args, kind, device, estimate, key, exact)       \
+	SHIM_EXPORT CUresult sym params                                                 \
+	{                                                                               \
+		struct memory_charge charge;                                            \
+		WRAP_RESOLVE(sym);                                                      \
+		stats_count(HOOK_##sym);                                                \
+		CUresult rc = memory_reserve(&charge, kind, device, estimate);          \
+		if (rc == CUDA_SUCCESS) {                                               \
+			rc = REAL(sym) args;                                            \
+			if (rc == CUDA_SUCCESS)                                         \
+				rc = memory_commit(&charge, (uint64_t)(key), exact);    \
+			else                                                            \
+				memory_cancel(&charge);                                 \
+			if (rc == CUDA_SUCCESS)                                         \
+				stats_add(&shim_stats.bytes[HOOK_##sym], charge.bytes); \
+		}                                                                       \
+		return wrap_result(HOOK_##sym, rc);                                     \
+	}
+
+/* A new context is charged what a context costs; over the quota it is
+ * undone and refused. */
+#define WRAP_CONTEXT(sym, ptsz, extra, params, args) WRAP_CONTEXT_(sym, params, args, UNPAREN extra)
+#define WRAP_CONTEXT_(sym, params, args, ...) WRAP_CONTEXT_CHARGED(sym, params, args, __VA_ARGS__)
+#define WRAP_CONTEXT_CHARGED(sym, params, args, pctx, dev, primary)              \
+	SHIM_EXPORT CUresult sym params                                          \
+	{                                                                        \
+		WRAP_RESOLVE(sym);                                               \
+		stats_count(HOOK_##sym);                                         \
+		uint64_t used_before = contexts_before_create(dev);              \
+		CUresult rc = REAL(sym) args;                                    \
+		if (rc == CUDA_SUCCESS)                                          \
+			rc = contexts_created(*pctx, dev, primary, used_before); \
+		return wrap_result(HOOK_##sym, rc);                              \
+	}
 
 /* A launch made while its stream is being captured is recorded into a graph
  * and runs only when that graph is launched; counting it apart keeps
@@ -105,17 +164,20 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		return wrap_result(HOOK_##sym, rc);            \
 	}
 
-/* NVML returns nvmlReturn_t and loads on first use, independently of CUDA. */
+/* NVML returns nvmlReturn_t and loads on first use, independently of CUDA;
+ * a refused setup (an unusable tenant segment) refuses NVML's answers too. */
 #define WRAP_NVML(sym, ptsz, extra, params, args)                             \
 	SHIM_EXPORT nvmlReturn_t sym params                                   \
 	{                                                                     \
 		if (unlikely(!shim_real[HOOK_##sym]) && shim_nvml_load() < 0) \
-			return NVML_ERROR_LIBRARY_NOT_FOUND;                  \
+			return NVML_ERROR_UNKNOWN;                            \
 		if (unlikely(!shim_real[HOOK_##sym]))                         \
 			return NVML_ERROR_FUNCTION_NOT_FOUND;                 \
 		stats_count(HOOK_##sym);                                      \
 		nvmlReturn_t rc = REAL(sym) args;                             \
-		if (rc != NVML_SUCCESS)                                       \
+		if (rc == NVML_SUCCESS)                                       \
+			UNPAREN extra;                                        \
+		else                                                          \
 			stats_failed(HOOK_##sym);                             \
 		return rc;                                                    \
 	}

@@ -16,9 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "devices.h"
+#include "policy/size.h"
 #include "run.h"
 #include "shim-path.h"
 #include "stats-summary.h"
+#include "tenant-segment.h"
 
 static const char run_usage[] =
 	"Usage: cuslice run [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -26,6 +29,12 @@ static const char run_usage[] =
 	"Run COMMAND with libcuslice.so preloaded into it and every process it starts.\n"
 	"\n"
 	"Options:\n"
+	"      --vram SIZE      hard limit on device memory for COMMAND and every process it\n"
+	"                       starts, together: 8GiB, 512MiB, 1.5GiB, a number of bytes,\n"
+	"                       or 50% of the device; per device: 0=20GiB,1=10GiB (devices\n"
+	"                       left out get none). Applications see SIZE as the device's\n"
+	"                       memory (cudaMemGetInfo, torch.cuda.mem_get_info, NVML).\n"
+	"      --device N       give COMMAND only GPU N (it sees it as device 0)\n"
 	"      --summary        when COMMAND exits, print what the shim saw (kernels run,\n"
 	"                       graph launches, allocations, launch paths) on stderr\n"
 	"      --stats-dir DIR  keep each process's counters as DIR/stats.<pid>.json\n"
@@ -35,6 +44,8 @@ static const char run_usage[] =
 	"not be found, 126 if it could not be run; 2 for a usage error of cuslice's own.\n";
 
 struct run_options {
+	const char *vram;
+	const char *device;
 	bool summary;
 	const char *stats_dir;
 	char **command;
@@ -43,18 +54,23 @@ struct run_options {
 static int parse(int argc, char **argv, struct run_options *ret)
 {
 	static const struct option longopts[] = {
-		{"summary", no_argument, NULL, 's'},
-		{"stats-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"vram", required_argument, NULL, 'v'}, {"device", required_argument, NULL, 'D'},
+		{"summary", no_argument, NULL, 's'},	{"stats-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},	{0},
 	};
 	struct run_options o = {0};
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			o.vram = optarg;
+			break;
+		case 'D':
+			o.device = optarg;
+			break;
 		case 's':
 			o.summary = true;
 			break;
@@ -122,13 +138,114 @@ static int set_preload(const char *shim)
 	return r < 0 ? -errno : 0;
 }
 
-static int spawn_and_wait(char **command)
+/* CUDA_VISIBLE_DEVICES naming only GPU `index` of those this process sees. */
+static int select_device(unsigned long index)
+{
+	const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+	char value[256];
+
+	if (visible && *visible) {
+		char list[1024], *save = NULL, *item;
+		snprintf(list, sizeof(list), "%s", visible);
+		item = strtok_r(list, ",", &save);
+		for (unsigned long i = 0; item && i < index; i++)
+			item = strtok_r(NULL, ",", &save);
+		if (!item)
+			return -ENODEV;
+		snprintf(value, sizeof(value), "%s", item);
+	} else {
+		snprintf(value, sizeof(value), "%lu", index);
+	}
+	return setenv("CUDA_VISIBLE_DEVICES", value, 1) < 0 ? -errno : 0;
+}
+
+static int parse_device(const char *text, int count, unsigned long *ret)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long n = strtoul(text, &end, 10);
+	if (!*text || *end || errno || text[0] == '-' || text[0] == '+') {
+		fprintf(stderr,
+			"cuslice run: --device \"%s\": not a GPU index; give a number from 0 "
+			"to %d\n",
+			text, count - 1);
+		return -EINVAL;
+	}
+	if (n >= (unsigned long)count) {
+		fprintf(stderr,
+			"cuslice run: --device \"%s\": there is no GPU %lu; this machine has "
+			"%d (0 to %d)\n",
+			text, n, count, count - 1);
+		return -ENODEV;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* --device and --vram: which GPUs the command gets, and the tenant segment
+ * that holds their quotas. Everything is checked before anything runs. */
+static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
+{
+	struct device_info devices[CUSLICE_MAX_DEVICES];
+	uint64_t totals[CUSLICE_MAX_DEVICES];
+	struct policy_vram vram;
+	int count, n, r;
+	char err[768];
+
+	*ret = NULL;
+	if (!o->vram && !o->device)
+		return 0;
+	if ((r = devices_query(devices, &count, err, sizeof(err))) < 0) {
+		fprintf(stderr, "cuslice run: %s needs the GPU driver: %s\n",
+			o->vram ? "--vram" : "--device", err);
+		return r;
+	}
+	n = count;
+	if (o->device) {
+		unsigned long index;
+		if ((r = parse_device(o->device, count, &index)) < 0)
+			return r;
+		devices[0] = devices[index];
+		n = 1;
+		if ((r = select_device(index)) < 0) {
+			fprintf(stderr,
+				"cuslice run: --device %s: cannot set CUDA_VISIBLE_DEVICES: %s\n",
+				o->device, strerror(-r));
+			return r;
+		}
+	}
+	if (!o->vram)
+		return 0;
+	for (int i = 0; i < n; i++)
+		totals[i] = devices[i].total;
+	if ((r = policy_vram_parse(o->vram, totals, (uint32_t)n, &vram, err, sizeof(err))) < 0) {
+		fprintf(stderr, "cuslice run: --vram %s\n", err);
+		return r;
+	}
+	struct tenant_segment *t = tenant_segment_new((uint32_t)n);
+	if (!t) {
+		fprintf(stderr, "cuslice run: cannot make the tenant's shared segment: %s\n",
+			strerror(errno));
+		return -ENOMEM;
+	}
+	struct cuslice_segment *seg = tenant_segment_data(t);
+	for (int i = 0; i < n; i++) {
+		seg->devices[i].quota = vram.bytes[i];
+		memcpy(seg->devices[i].uuid, devices[i].uuid, sizeof(devices[i].uuid));
+	}
+	setenv("CUSLICE_SEGMENT", tenant_segment_path(t), 1);
+	*ret = t;
+	return 0;
+}
+
+static pid_t spawn(char **command)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
 		fprintf(stderr, "cuslice run: fork: %s\n", strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (pid == 0) {
 		execvp(command[0], command);
@@ -136,13 +253,25 @@ static int spawn_and_wait(char **command)
 		fprintf(stderr, "cuslice run: cannot run \"%s\": %s\n", command[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
-	/* The terminal signals the whole foreground group; the command decides. */
+	return pid;
+}
+
+/* Waits for the command; with a quota, gives back meanwhile what each of its
+ * processes held as soon as it exits. The terminal signals the whole
+ * foreground group, so the command decides what an interrupt means. */
+static int wait_command(pid_t pid, char **command, struct tenant_segment *t)
+{
+	int status;
+
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
+	if (t) {
+		status = tenant_segment_wait(t, pid);
+	} else {
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return 1;
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	if (WIFEXITED(status))
@@ -155,6 +284,7 @@ static int spawn_and_wait(char **command)
 int cuslice_run(int argc, char **argv)
 {
 	struct run_options o;
+	struct tenant_segment *tenant = NULL;
 	char shim[PATH_MAX], dir[PATH_MAX], stats[PATH_MAX + 32];
 	int r = parse(argc, argv, &o);
 
@@ -167,6 +297,8 @@ int cuslice_run(int argc, char **argv)
 			CUSLICE_SHIM_INSTALLED, strerror(-r));
 		return 1;
 	}
+	if (setup_quota(&o, &tenant) < 0)
+		return 2;
 	bool counting = o.summary || o.stats_dir;
 	if (counting) {
 		if (prepare_stats_dir(&o, dir, sizeof(dir)) < 0)
@@ -178,7 +310,9 @@ int cuslice_run(int argc, char **argv)
 		fprintf(stderr, "cuslice run: cannot set LD_PRELOAD: out of memory\n");
 		return 1;
 	}
-	int status = spawn_and_wait(o.command);
+	pid_t pid = spawn(o.command);
+	int status = pid < 0 ? 1 : wait_command(pid, o.command, tenant);
+	tenant_segment_free(tenant);
 	if (o.summary && stats_summary_print(dir, stderr) < 0)
 		fprintf(stderr, "cuslice run: cannot read the stats in %s\n", dir);
 	if (o.summary && !o.stats_dir)

@@ -10,6 +10,9 @@
  * .entry a kernel of FAKECUDA_KERNEL_US microseconds, default 5) or text,
  * one kernel a line, "name duration_us"; a synchronisation waits until the
  * simulated GPU has run everything launched before it. Memory holds no data.
+ * FAKECUDA_CONTEXT_BYTES is what each context takes of the device's memory,
+ * FAKECUDA_REFUSE_BYTES an allocation size the driver refuses as out of
+ * memory, FAKECUDA_DEVICES the number of devices (1 to 8).
  *
  * It counts every call it receives; fakecuda_calls("cuMemAlloc_v2") tells a
  * test what really reached the driver.
@@ -78,6 +81,8 @@ static size_t memory_total = 80ull << 30;
 static size_t memory_used[8];
 static uint64_t next_address = 0x7f0000000000ull;
 static uint64_t gpu_busy_until_ns;
+static size_t context_bytes; /* FAKECUDA_CONTEXT_BYTES: what a context costs */
+static int primary_refs[8];
 static __thread CUcontext current_ctx;
 
 struct fake_ctx {
@@ -147,6 +152,7 @@ EXPORT CUresult cuInit(unsigned int flags)
 	if (device_count < 1 || device_count > 8)
 		device_count = 1;
 	memory_total = env_size("FAKECUDA_MEMORY", 80ull << 30);
+	context_bytes = env_size("FAKECUDA_CONTEXT_BYTES", 0);
 	for (int i = 0; i < device_count; i++)
 		primary_ctx[i].device = i;
 	initialized = true;
@@ -213,6 +219,28 @@ EXPORT CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attrib, CUde
 	}
 }
 
+EXPORT CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	memset(uuid->bytes, 0, sizeof(uuid->bytes));
+	uuid->bytes[0] = (char)0xfa;
+	uuid->bytes[1] = (char)0xce;
+	uuid->bytes[15] = (char)dev;
+	return CUDA_SUCCESS;
+}
+
+/* For fakecuda's NVML: the device memory this process uses, contexts included. */
+EXPORT uint64_t fakecuda_device_used(int dev)
+{
+	pthread_mutex_lock(&lock);
+	uint64_t used = dev >= 0 && dev < 8 ? memory_used[dev] : 0;
+	pthread_mutex_unlock(&lock);
+	return used;
+}
+
 EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
 {
 	COUNT();
@@ -235,21 +263,51 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	REQUIRE_INIT();
 	if (dev < 0 || dev >= device_count)
 		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	if (primary_refs[dev]++ == 0)
+		memory_used[dev] += context_bytes;
+	pthread_mutex_unlock(&lock);
 	*pctx = (CUcontext)&primary_ctx[dev];
 	return CUDA_SUCCESS;
 }
 
-#define DEVICE_CALL(fn)                                                                           \
-	EXPORT CUresult fn(CUdevice dev)                                                          \
-	{                                                                                         \
-		COUNT();                                                                          \
-		REQUIRE_INIT();                                                                   \
-		return dev >= 0 && dev < device_count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE; \
+static CUresult primary_release(CUdevice dev, bool reset)
+{
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	if (primary_refs[dev] > 0 && (reset || --primary_refs[dev] == 0)) {
+		primary_refs[dev] = 0;
+		memory_used[dev] -= context_bytes;
 	}
-DEVICE_CALL(cuDevicePrimaryCtxRelease)
-DEVICE_CALL(cuDevicePrimaryCtxRelease_v2)
-DEVICE_CALL(cuDevicePrimaryCtxReset)
-DEVICE_CALL(cuDevicePrimaryCtxReset_v2)
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	COUNT();
+	return primary_release(dev, false);
+}
+
+EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+{
+	COUNT();
+	return primary_release(dev, false);
+}
+
+EXPORT CUresult cuDevicePrimaryCtxReset(CUdevice dev)
+{
+	COUNT();
+	return primary_release(dev, true);
+}
+
+EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
+{
+	COUNT();
+	return primary_release(dev, true);
+}
 
 static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
 {
@@ -258,6 +316,9 @@ static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
 		return CUDA_ERROR_INVALID_DEVICE;
 	struct fake_ctx *ctx = calloc(1, sizeof(*ctx));
 	ctx->device = dev;
+	pthread_mutex_lock(&lock);
+	memory_used[dev] += context_bytes;
+	pthread_mutex_unlock(&lock);
 	*pctx = current_ctx = (CUcontext)ctx;
 	return CUDA_SUCCESS;
 }
@@ -283,8 +344,12 @@ static CUresult ctx_destroy(CUcontext ctx)
 	if (current_ctx == ctx)
 		current_ctx = NULL;
 	struct fake_ctx *c = (struct fake_ctx *)ctx;
-	if (c < primary_ctx || c >= primary_ctx + 8)
+	if (c < primary_ctx || c >= primary_ctx + 8) {
+		pthread_mutex_lock(&lock);
+		memory_used[c->device] -= context_bytes;
+		pthread_mutex_unlock(&lock);
 		free(c);
+	}
 	return CUDA_SUCCESS;
 }
 
@@ -781,6 +846,8 @@ static CUresult mem_alloc(uint64_t *dptr, size_t size)
 	REQUIRE_INIT();
 	if (!dptr || size == 0)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (size == env_size("FAKECUDA_REFUSE_BYTES", 0))
+		return CUDA_ERROR_OUT_OF_MEMORY; /* a driver failure, on demand */
 	int dev = current_device();
 	CUresult rc = CUDA_ERROR_OUT_OF_MEMORY;
 	pthread_mutex_lock(&lock);

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The tenant's shared segment, seen from one of its processes: mapping it
+ * (CUSLICE_SEGMENT names it), holding this process's slot, giving back the
+ * reservations of processes that died, and this process's own at exit.
+ *
+ * Without CUSLICE_SEGMENT the process has no quota and nothing here runs.
+ * With one that cannot be used, the shim refuses CUDA: never unlimited.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/procstat.h"
+#include "policy/quota.h"
+#include "shim.h"
+#include "tenant.h"
+
+static pthread_once_t attach_once = PTHREAD_ONCE_INIT;
+static int attach_status;
+static struct cuslice_segment *segment;
+static size_t segment_size;
+
+/* This process's slot; NULL in a forked child until it first reserves. */
+static struct cuslice_proc *self;
+static pid_t self_pid;
+static uint64_t self_start;
+static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* start time of `pid`, and whether it has exited (a zombie still has one). */
+static int read_stat(pid_t pid, uint64_t *ret_start, bool *ret_exited)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*ret_exited = policy_stat_state(buf) == 'Z' || policy_stat_state(buf) == 'X';
+	return policy_stat_start_time(buf, ret_start);
+}
+
+int tenant_start_time(pid_t pid, uint64_t *ret)
+{
+	bool exited;
+	return read_stat(pid, ret, &exited);
+}
+
+static int map_segment(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < 3 * sizeof(uint32_t)) {
+		close(fd);
+		return -EMSGSIZE;
+	}
+	void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	int r = quota_segment_check(p, st.st_size);
+	if (r < 0) {
+		munmap(p, st.st_size);
+		return r;
+	}
+	segment = p;
+	segment_size = st.st_size;
+	return 0;
+}
+
+static void attach(void)
+{
+	const char *path = shim_config.segment_path;
+	int r;
+
+	if (!path)
+		return;
+	r = map_segment(path);
+	if (r == -EPROTO)
+		shim_log("CUSLICE_SEGMENT=\"%s\": a tenant segment of a version this shim does not "
+			 "know; CUDA is disabled rather than run without the quota",
+			 path);
+	else if (r < 0)
+		shim_log("CUSLICE_SEGMENT=\"%s\": cannot map the tenant segment: %s; CUDA is "
+			 "disabled rather than run without the quota",
+			 path, strerror(-r));
+	if (r == 0 && !tenant_self()) {
+		shim_log("CUSLICE_SEGMENT=\"%s\": all %d process slots of the tenant are taken; "
+			 "CUDA is disabled in this process",
+			 path, CUSLICE_MAX_PROCS);
+		r = -EUSERS;
+	}
+	attach_status = r;
+}
+
+int tenant_attach(void)
+{
+	pthread_once(&attach_once, attach);
+	return attach_status;
+}
+
+struct cuslice_segment *tenant_segment(void)
+{
+	return attach_status == 0 ? segment : NULL;
+}
+
+struct cuslice_proc *tenant_self(void)
+{
+	pid_t pid = getpid();
+
+	if (likely(self && self_pid == pid))
+		return self;
+	pthread_mutex_lock(&self_lock);
+	if (!self || self_pid != pid) {
+		uint64_t start = 0;
+		self = NULL;
+		if (tenant_start_time(pid, &start) == 0)
+			self = quota_proc_claim(segment, pid, start);
+		self_pid = pid;
+		self_start = start;
+	}
+	pthread_mutex_unlock(&self_lock);
+	return self;
+}
+
+static bool proc_alive(pid_t pid, uint64_t start)
+{
+	uint64_t now;
+	bool exited;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	return read_stat(pid, &now, &exited) == 0 && now == start && !exited;
+}
+
+uint64_t tenant_reap(void)
+{
+	uint64_t returned = 0;
+
+	for (int i = 0; segment && i < CUSLICE_MAX_PROCS; i++) {
+		struct cuslice_proc *p = &segment->procs[i];
+		pid_t pid = __atomic_load_n(&p->pid, __ATOMIC_ACQUIRE);
+		uint64_t start = __atomic_load_n(&p->start_time, __ATOMIC_ACQUIRE);
+		if (pid <= 0 || p == self || proc_alive(pid, start))
+			continue;
+		returned += quota_proc_reclaim(segment, p, pid, start);
+	}
+	return returned;
+}
+
+/* At exit the driver frees this process's memory; the tenant gets it back now. */
+void tenant_detach(void)
+{
+	if (segment && self && self_pid == getpid())
+		quota_proc_reclaim(segment, self, self_pid, self_start);
+	self = NULL;
+}

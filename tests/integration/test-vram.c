@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* VRAM quotas under `cuslice run --vram`, against fakecuda. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+static void run_cli(char *const args[], char *const env[], struct run_result *r)
+{
+	char *argv[24] = {(char *)harness_path("CUSLICE_CLI")};
+	int n = 1;
+
+	for (int i = 0; args[i] && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	harness_run(argv, env, r);
+}
+
+static void expect_ok(const struct run_result *r)
+{
+	if (r->status != 0)
+		fail_msg("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+static void test_every_path_charged_and_credited(void **state)
+{
+	struct run_result r;
+	char *args[] = {"run",	 "--vram", "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+			"paths", NULL};
+
+	run_cli(args, NULL, &r);
+	expect_ok(&r);
+}
+
+static void test_driver_refusal_returns_the_reservation(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_REFUSE_BYTES=943718400", "VRAM_DRIVER_REFUSES=943718400", NULL};
+	char *args[] = {"run",	 "--vram", "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+			"paths", NULL};
+
+	run_cli(args, env, &r);
+	expect_ok(&r);
+}
+
+struct tally {
+	long long held, most, refused;
+};
+
+/* Two processes of one tenant, 10 000 allocations each, never hold more than
+ * the quota together, not by one byte. */
+static void test_two_processes_racing(void **state)
+{
+	struct run_result r;
+	char path[4096], tally_env[4200], script[8192];
+
+	snprintf(path, sizeof(path), "%s/tally", harness_tmpdir());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, sizeof(struct tally)), 0);
+	struct tally *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(t != MAP_FAILED);
+	close(fd);
+	snprintf(tally_env, sizeof(tally_env), "RACE_TALLY=%s", path);
+	snprintf(script, sizeof(script), "%s race 10000 & %s race 10000; wait $!",
+		 harness_path("VRAM_WORKLOAD"), harness_path("VRAM_WORKLOAD"));
+	char *env[] = {tally_env, NULL};
+	char *args[] = {"run", "--vram", "48MiB", "--", "/bin/sh", "-c", script, NULL};
+
+	run_cli(args, env, &r);
+	expect_ok(&r);
+	print_message("two racers: most held together %lld bytes of 48 MiB, %lld refusals\n",
+		      t->most, t->refused);
+	assert_true(t->most <= (long long)(48 * MiB));
+	assert_true(t->most > (long long)(30 * MiB)); /* they really filled it */
+	assert_true(t->refused > 0);		      /* and really contended */
+	assert_int_equal(t->held, 0);
+	munmap(t, sizeof(*t));
+}
+
+static void test_sigkill_returns_the_reservation(void **state)
+{
+	struct run_result r;
+	char *args[] = {"run",	"--vram",    "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+			"kill", "900000000", NULL};
+	double ms = -1;
+
+	run_cli(args, NULL, &r);
+	expect_ok(&r);
+	assert_int_equal(sscanf(r.out, "reclaimed after %lf ms", &ms), 1);
+	print_message("a SIGKILLed process's reservation came back after %.1f ms\n", ms);
+	assert_true(ms < 1000);
+}
+
+static void view(const char *vram, char *const env[], struct run_result *r)
+{
+	char *args[] = {"run",	"--vram", (char *)vram, "--", (char *)harness_path("VRAM_WORKLOAD"),
+			"view", NULL};
+
+	run_cli(args, env, r);
+	expect_ok(r);
+}
+
+static void test_applications_see_the_quota(void **state)
+{
+	struct run_result r;
+	char expected[512];
+
+	view("10GiB", NULL, &r);
+	snprintf(expected, sizeof(expected),
+		 "cuMemGetInfo %llu %llu\ncuDeviceTotalMem 0 %llu\n"
+		 "nvmlDeviceGetMemoryInfo %llu %llu used 0\n",
+		 10 * GiB, 10 * GiB, 10 * GiB, 10 * GiB, 10 * GiB);
+	assert_string_equal(r.out, expected);
+	view("50%", NULL, &r); /* of fakecuda's 80 GiB */
+	assert_non_null(strstr(r.out, "cuMemGetInfo 42949672960 42949672960\n"));
+}
+
+/* A context's own memory is charged: with 256 MiB per context, 1 GiB leaves 768. */
+static void test_context_is_charged(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_CONTEXT_BYTES=268435456", NULL};
+	char expected[512];
+
+	view("1GiB", env, &r);
+	snprintf(expected, sizeof(expected),
+		 "cuMemGetInfo %llu %llu\ncuDeviceTotalMem 0 %llu\n"
+		 "nvmlDeviceGetMemoryInfo %llu %llu used %llu\n",
+		 768 * MiB, GiB, GiB, 768 * MiB, GiB, 256 * MiB);
+	assert_string_equal(r.out, expected);
+}
+
+/* Bad values: one line naming the value and the forms, exit 2, nothing run. */
+static void assert_refused_before_running(const char *opt, const char *value, const char *says)
+{
+	struct run_result r;
+	char marker[4096], script[4200];
+
+	snprintf(marker, sizeof(marker), "%s/ran", harness_tmpdir());
+	unlink(marker);
+	snprintf(script, sizeof(script), "touch %s", marker);
+	char *args[] = {"run", (char *)opt, (char *)value, "--", "/bin/sh", "-c", script, NULL};
+	run_cli(args, NULL, &r);
+	assert_int_equal(r.status, 2);
+	if (harness_lines(r.err) != 1 || !strstr(r.err, says))
+		fail_msg("%s %s: expected one line saying \"%s\", got: %s", opt, value, says,
+			 r.err);
+	assert_int_equal(access(marker, F_OK), -1);
+}
+
+static void test_bad_input(void **state)
+{
+	assert_refused_before_running("--vram", "12GB",
+				      "--vram \"12GB\": unknown unit \"GB\"; use KiB, MiB, GiB");
+	assert_refused_before_running("--vram", "0", "\"0\": a quota must be more than 0 bytes");
+	assert_refused_before_running("--vram", "-1", "\"-1\": not a number");
+	assert_refused_before_running("--vram", "1.5.0GiB", "\"1.5.0GiB\": not a number");
+	assert_refused_before_running("--vram", "200GiB",
+				      "\"200GiB\": larger than the device, which has 80.0 GiB");
+	assert_refused_before_running("--vram", "3=1GiB",
+				      "there is no device 3; devices are 0 to 0");
+	assert_refused_before_running("--device", "3", "--device \"3\": there is no GPU 3");
+	assert_refused_before_running("--device", "x", "--device \"x\": not a GPU index");
+
+	struct run_result r;
+	char *args[] = {"run", "--vram", "1GiB", "--", NULL};
+	run_cli(args, NULL, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "no command given"));
+}
+
+static void test_device_selects_one_gpu(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_DEVICES=2", "CUDA_VISIBLE_DEVICES=", NULL};
+	char *args[] = {"run", "--device", "1", "--", "/bin/sh", "-c", "echo $CUDA_VISIBLE_DEVICES",
+			NULL};
+
+	run_cli(args, env, &r);
+	expect_ok(&r);
+	assert_string_equal(r.out, "1\n");
+}
+
+/* The shim fails closed on a segment it cannot use: cuInit is refused. */
+static void test_unusable_segment(void **state)
+{
+	struct run_result r;
+	char path[4096], env0[4200];
+	char *argv[] = {(char *)harness_path("INIT_PROBE"), NULL};
+
+	char *missing[] = {"CUSLICE_SEGMENT=/nonexistent/segment", NULL};
+	harness_run(argv, missing, &r);
+	assert_string_equal(r.out, "cuInit: 3\n");
+	assert_int_equal(harness_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "cannot map the tenant segment"));
+
+	snprintf(path, sizeof(path), "%s/future-segment", harness_tmpdir());
+	FILE *f = fopen(path, "w");
+	unsigned header[4] = {200000, 99, 0x63736c63u, 1}; /* size, version 99, magic */
+	fwrite(header, sizeof(header), 1, f);
+	for (int i = 0; i < 200000; i++)
+		fputc(0, f);
+	fclose(f);
+	snprintf(env0, sizeof(env0), "CUSLICE_SEGMENT=%s", path);
+	char *future[] = {env0, NULL};
+	harness_run(argv, future, &r);
+	assert_string_equal(r.out, "cuInit: 3\n");
+	assert_int_equal(harness_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "version this shim does not know"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_path_charged_and_credited),
+		cmocka_unit_test(test_driver_refusal_returns_the_reservation),
+		cmocka_unit_test(test_two_processes_racing),
+		cmocka_unit_test(test_sigkill_returns_the_reservation),
+		cmocka_unit_test(test_applications_see_the_quota),
+		cmocka_unit_test(test_context_is_charged),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_device_selects_one_gpu),
+		cmocka_unit_test(test_unusable_segment),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

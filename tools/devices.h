@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The machine's GPUs, as the CUDA driver reports them to this process. */
+#pragma once
+
+#include <stdint.h>
+
+#include "policy/segment.h"
+
+struct device_info {
+	uint64_t total; /* bytes of device memory */
+	uint8_t uuid[16];
+	char name[96];
+};
+
+/* Fills `ret` (room for CUSLICE_MAX_DEVICES) and the count. 0, or a negative
+ * errno with `err` saying why (no driver, no device). */
+int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen);
