@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "policy/size.h"
 #include "stats-summary.h"
 
 #define MAX_PATHS 128
@@ -86,19 +87,6 @@ static int by_calls(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-static void print_bytes(FILE *out, int64_t bytes)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	fprintf(out, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 static void print(const struct summary *s, FILE *out)
 {
 	fprintf(out, "cuslice: what the shim saw in %d process%s\n", s->processes,
@@ -109,9 +97,10 @@ static void print(const struct summary *s, FILE *out)
 		s->run, s->launched, s->captured, s->graph_nodes);
 	fprintf(out, "  graph launches    %10" PRId64 "\n", s->graphs);
 	fprintf(out, "  host functions    %10" PRId64 "\n", s->host_funcs);
-	fprintf(out, "  allocations       %10" PRId64 "  (", s->allocs);
-	print_bytes(out, s->bytes);
-	fprintf(out, "), frees %" PRId64 "\n", s->frees);
+	char bytes[32];
+	policy_size_format((uint64_t)s->bytes, bytes, sizeof(bytes));
+	fprintf(out, "  allocations       %10" PRId64 "  (%s), frees %" PRId64 "\n", s->allocs, bytes,
+		s->frees);
 	fprintf(out,
 		"  entry points      %10" PRId64 "  wrapped via cuGetProcAddress, %" PRId64
 		" via dlsym; %" PRId64 " variants unmatched\n",
