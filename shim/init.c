@@ -67,12 +67,12 @@ __attribute__((destructor)) static void shim_fini(void)
 {
 	int saved = errno;
 
-	tenant_detach();
 	if (shim_config.stats_path) {
 		int r = stats_write(shim_config.stats_path);
 		if (r < 0)
 			shim_log("CUSLICE_STATS=\"%s\": cannot write the stats: %s",
 				 shim_config.stats_path, strerror(-r));
 	}
+	tenant_detach();
 	errno = saved;
 }

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "policy/pathfmt.h"
+#include "memory.h"
 #include "stats.h"
+#include "tenant.h"
 
 struct shim_stats shim_stats;
 
@@ -103,6 +105,22 @@ static void write_resolution(FILE *f)
 	fputs("]}\n", f);
 }
 
+/* The tenant's quota as this process leaves it, and what a context cost. */
+static void write_vram(FILE *f)
+{
+	struct cuslice_segment *seg = tenant_segment();
+
+	fprintf(f, "  \"vram\": {\"limited\": %s, \"devices\": [", seg ? "true" : "false");
+	for (uint32_t i = 0; seg && i < seg->ndevices; i++)
+		fprintf(f,
+			"%s{\"quota\": %" PRIu64 ", \"tenant_reserved\": %" PRIu64
+			", \"context_overhead\": %" PRIu64 "}",
+			i ? ", " : "", __atomic_load_n(&seg->devices[i].quota, __ATOMIC_RELAXED),
+			__atomic_load_n(&seg->devices[i].reserved, __ATOMIC_RELAXED),
+			contexts_overhead((CUdevice)i));
+	fputs("]},\n", f);
+}
+
 static void write_json(FILE *f)
 {
 	struct totals t = totals_sum();
@@ -122,6 +140,7 @@ static void write_json(FILE *f)
 		"  \"allocations\": {\"count\": %" PRIu64 ", \"bytes\": %" PRIu64
 		", \"frees\": %" PRIu64 "},\n",
 		t.alloc_count, t.alloc_bytes, t.frees);
+	write_vram(f);
 	write_calls(f);
 	write_resolution(f);
 	fputs("}\n", f);

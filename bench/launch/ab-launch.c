@@ -7,14 +7,17 @@
  * Same process, context, stream and clocks for both, interleaved A B B A …,
  * so the difference of medians is the wrapper's cost and little else.
  *
- *   LD_PRELOAD=libcuslice.so ab-launch [ROUNDS] [BATCH]
+ *   LD_PRELOAD=libcuslice.so ab-launch [ROUNDS] [BATCH] [launch|alloc]
  *
+ * "alloc" times cuMemAlloc + cuMemFree pairs of 1 MiB the same way, for the
+ * cost of charging the quota (run it under `cuslice run --vram`).
  * Prints one JSON object. Needs a GPU (exit 77 without one).
  */
 #define _GNU_SOURCE
 #include <cuda.h>
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -98,6 +101,19 @@ static double median(double *v, int n)
 }
 
 typedef __typeof__(&cuLaunchKernel) launch_fn;
+typedef __typeof__(&cuMemAlloc_v2) alloc_fn;
+typedef __typeof__(&cuMemFree_v2) free_fn;
+
+static double alloc_batch(alloc_fn alloc, free_fn release, int n)
+{
+	CUdeviceptr p;
+	double t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		if (alloc(&p, 1 << 20) != CUDA_SUCCESS || release(p) != CUDA_SUCCESS)
+			exit(1);
+	}
+	return (now_ns() - t0) / n;
+}
 
 static double batch(launch_fn launch, CUfunction f, CUstream s, int n,
 		    __typeof__(&cuStreamSynchronize) sync)
@@ -114,6 +130,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 2000;
 	int n = argc > 2 ? atoi(argv[2]) : 256;
+	bool allocs = argc > 3 && strcmp(argv[3], "alloc") == 0;
 	void *h = dlopen("libcuda.so.1", RTLD_NOW);
 	__typeof__(&cuGetProcAddress_v2) get = h ? dlsym(h, "cuGetProcAddress_v2") : NULL;
 	CUdriverProcAddressQueryResult q;
@@ -124,6 +141,8 @@ int main(int argc, char **argv)
 	__typeof__(&cuModuleGetFunction) function;
 	__typeof__(&cuStreamSynchronize) sync;
 	launch_fn wrapped, bare = elf_symbol("libcuda.so", "cuLaunchKernel");
+	alloc_fn alloc_wrapped, alloc_bare = elf_symbol("libcuda.so", "cuMemAlloc_v2");
+	free_fn free_wrapped, free_bare = elf_symbol("libcuda.so", "cuMemFree_v2");
 	CUcontext ctx;
 	CUmodule module;
 	CUfunction f;
@@ -134,7 +153,9 @@ int main(int argc, char **argv)
 	    get("cuModuleLoadData", (void **)&load, 12000, 0, &q) ||
 	    get("cuModuleGetFunction", (void **)&function, 12000, 0, &q) ||
 	    get("cuStreamSynchronize", (void **)&sync, 12000, 0, &q) ||
-	    get("cuLaunchKernel", (void **)&wrapped, 12000, 0, &q)) {
+	    get("cuLaunchKernel", (void **)&wrapped, 12000, 0, &q) ||
+	    get("cuMemAlloc", (void **)&alloc_wrapped, 12000, 0, &q) ||
+	    get("cuMemFree", (void **)&free_wrapped, 12000, 0, &q) || !alloc_bare || !free_bare) {
 		fprintf(stderr, "ab-launch: no usable CUDA driver\n");
 		return 77;
 	}
@@ -148,19 +169,21 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 50; i++) /* warm up both paths */
 		batch(i % 2 ? wrapped : bare, f, NULL, n, sync);
 	for (int r = 0; r < rounds; r++) {
-		if (r % 2) {
-			a[r] = batch(wrapped, f, NULL, n, sync);
-			b[r] = batch(bare, f, NULL, n, sync);
-		} else {
-			b[r] = batch(bare, f, NULL, n, sync);
-			a[r] = batch(wrapped, f, NULL, n, sync);
+		bool wrapped_first = r % 2;
+		for (int k = 0; k < 2; k++) {
+			bool w = (k == 0) == wrapped_first;
+			double t = allocs ? alloc_batch(w ? alloc_wrapped : alloc_bare,
+							w ? free_wrapped : free_bare, n)
+					  : batch(w ? wrapped : bare, f, NULL, n, sync);
+			*(w ? &a[r] : &b[r]) = t;
 		}
 		d[r] = a[r] - b[r];
 	}
 	double ma = median(a, rounds), mb = median(b, rounds), md = median(d, rounds);
-	printf("{\"under_shim\": %s, \"rounds\": %d, \"batch\": %d, \"bare_median_ns\": %.1f, "
+	printf("{\"what\": \"%s\", \"under_shim\": %s, \"rounds\": %d, \"batch\": %d, \"bare_median_ns\": %.1f, "
 	       "\"wrapped_median_ns\": %.1f, \"added_ns_median_of_pairs\": %.1f, "
 	       "\"added_ns_difference_of_medians\": %.1f, \"ratio\": %.5f}\n",
+	       allocs ? "cuMemAlloc+cuMemFree of 1 MiB" : "cuLaunchKernel",
 	       wrapped != bare ? "true" : "false", rounds, n, mb, ma, md, ma - mb, ma / mb);
 	return 0;
 }

@@ -27,6 +27,10 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
 	exit 77
 fi
 LD_PRELOAD=$shim "$build/bench/ab-launch" 3000 256 >"$out/launch-ab.json"
+# the same with a quota in force, and the cost of charging an allocation
+"$build/tools/cuslice" run --vram 10GiB -- "$build/bench/ab-launch" 3000 256 >"$out/launch-ab-quota.json"
+"$build/tools/cuslice" run --vram 10GiB -- "$build/bench/ab-launch" 1000 64 alloc >"$out/alloc-ab-quota.json"
+cat "$out/launch-ab-quota.json" "$out/alloc-ab-quota.json"
 samples=$out/launch-samples.txt
 : >"$samples"
 for i in $(seq "$rounds"); do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The GPU test: the shim's counts against independent oracles on a real GPU.
+# The GPU test: the shim's counts against independent oracles on a real GPU,
+# and VRAM quotas under PyTorch, JAX, CuPy and transformers, with the real
+# memory use watched from outside through NVML.
 #
 #   tests/gpu/run.sh [BUILD_DIR]
 #
@@ -63,6 +65,10 @@ for fw in cupy jax; do
 		failed=1
 	fi
 done
+
+# JAX preallocates only when left to its default
+env -u XLA_PYTHON_CLIENT_PREALLOCATE "$python" "$here/vram_check.py" "$build/tools/cuslice" \
+	"$results" || failed=1
 
 if "$build/tools/cuslice" run --summary -- "$build/examples/cuslice-demo" >"$out/demo.log" 2>&1 &&
 	grep -q "result correct" "$out/demo.log"; then
