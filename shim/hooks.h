@@ -105,7 +105,8 @@
 	X(cuMemPoolCreate, cuMemPoolCreate, PASS, 0, (0), (CUmemoryPool *pool, const CUmemPoolProps *poolProps), (pool, poolProps)) \
 	X(cuMemPoolDestroy, cuMemPoolDestroy, PASS, 0, (0), (CUmemoryPool pool), (pool))             \
 	X(cuMemPoolTrimTo, cuMemPoolTrimTo, PASS, 0, (0), (CUmemoryPool pool, size_t minBytesToKeep), (pool, minBytesToKeep)) \
-	X(cuGraphAddMemAllocNode, cuGraphAddMemAllocNode, PASS, 0, (0), (CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies, size_t numDependencies, CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams), (phGraphNode, hGraph, dependencies, numDependencies, nodeParams)) \
+	X(cuGraphAddMemAllocNode, cuGraphAddMemAllocNode, ALLOC, 0, (MEMORY_POINTER, memory_node_device(nodeParams), memory_node_bytes(nodeParams), nodeParams->dptr, nodeParams->bytesize), (CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies, size_t numDependencies, CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams), (phGraphNode, hGraph, dependencies, numDependencies, nodeParams)) \
+	X(cuGraphAddMemFreeNode, cuGraphAddMemFreeNode, FREE, 0, (MEMORY_POINTER, dptr), (CUgraphNode *phGraphNode, CUgraph hGraph, const CUgraphNode *dependencies, size_t numDependencies, CUdeviceptr dptr), (phGraphNode, hGraph, dependencies, numDependencies, dptr)) \
 	X(cuMemGetInfo, cuMemGetInfo, VIEW, 0, (views_mem_info_v1(free, total)), (unsigned int *free, unsigned int *total), (free, total)) \
 	X(cuMemGetInfo_v2, cuMemGetInfo, VIEW, 0, (views_mem_info(free, total)), (size_t *free, size_t *total), (free, total)) \
 	X(cuDeviceTotalMem, cuDeviceTotalMem, VIEW, 0, (views_total_mem_v1(bytes, dev)), (unsigned int *bytes, CUdevice dev), (bytes, dev)) \

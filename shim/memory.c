@@ -176,6 +176,22 @@ int memory_vmm_device(const CUmemAllocationProp *prop)
 	return prop->location.type == CU_MEM_LOCATION_TYPE_DEVICE ? prop->location.id : MEMORY_HOST;
 }
 
+/* A graph's memory node holds its memory from when it is added (the graph
+ * may run at any time after) until a free node or a free of its address. */
+int memory_node_device(const CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	if (!params)
+		return MEMORY_CURRENT_DEVICE;
+	return params->poolProps.location.type == CU_MEM_LOCATION_TYPE_DEVICE
+		       ? params->poolProps.location.id
+		       : MEMORY_HOST;
+}
+
+uint64_t memory_node_bytes(const CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	return params ? params->bytesize : 0;
+}
+
 CUresult memory_reserve(struct memory_charge *c, enum memory_kind kind, int device,
 			uint64_t estimate)
 {

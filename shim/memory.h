@@ -53,6 +53,8 @@ void views_nvml_memory_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory);
 /* Sizes the tables in hooks.h charge. */
 uint64_t memory_pitch_estimate(size_t width, size_t height);
 int memory_vmm_device(const CUmemAllocationProp *prop);
+int memory_node_device(const CUDA_MEM_ALLOC_NODE_PARAMS *params);
+uint64_t memory_node_bytes(const CUDA_MEM_ALLOC_NODE_PARAMS *params);
 
 /* Reserve or return bytes on the tenant's device outside any allocation
  * (a context's own memory). 0, or -ENOMEM over the quota. */

@@ -99,8 +99,8 @@ static void print(const struct summary *s, FILE *out)
 	fprintf(out, "  host functions    %10" PRId64 "\n", s->host_funcs);
 	char bytes[32];
 	policy_size_format((uint64_t)s->bytes, bytes, sizeof(bytes));
-	fprintf(out, "  allocations       %10" PRId64 "  (%s), frees %" PRId64 "\n", s->allocs, bytes,
-		s->frees);
+	fprintf(out, "  allocations       %10" PRId64 "  (%s), frees %" PRId64 "\n", s->allocs,
+		bytes, s->frees);
 	fprintf(out,
 		"  entry points      %10" PRId64 "  wrapped via cuGetProcAddress, %" PRId64
 		" via dlsym; %" PRId64 " variants unmatched\n",

@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 		d[r] = a[r] - b[r];
 	}
 	double ma = median(a, rounds), mb = median(b, rounds), md = median(d, rounds);
-	printf("{\"what\": \"%s\", \"under_shim\": %s, \"rounds\": %d, \"batch\": %d, \"bare_median_ns\": %.1f, "
+	printf("{\"what\": \"%s\", \"under_shim\": %s, \"rounds\": %d, \"batch\": %d, "
+	       "\"bare_median_ns\": %.1f, "
 	       "\"wrapped_median_ns\": %.1f, \"added_ns_median_of_pairs\": %.1f, "
 	       "\"added_ns_difference_of_medians\": %.1f, \"ratio\": %.5f}\n",
 	       allocs ? "cuMemAlloc+cuMemFree of 1 MiB" : "cuLaunchKernel",

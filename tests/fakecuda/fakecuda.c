@@ -531,6 +531,9 @@ EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus *stat
 	return is_capturing(s, status, true);
 }
 
+static CUresult mem_alloc(uint64_t *dptr, size_t size);
+static CUresult mem_free(uint64_t dptr);
+
 /* ---- modules and launches -------------------------------------------------- */
 
 /* PTX gets one kernel per ".entry", each taking FAKECUDA_KERNEL_US (default 5). */
@@ -751,6 +754,36 @@ EXPORT CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph, const
 	struct fake_graph *copy = malloc(sizeof(*copy));
 	*copy = *c;
 	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_GRAPH, c->duration_ns, copy);
+	if (rc == CUDA_SUCCESS && node)
+		*node = (CUgraphNode)&g->nodes[g->count - 1];
+	return rc;
+}
+
+EXPORT CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph, const CUgraphNode *deps,
+				       size_t ndeps, CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!params)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_graph *g = (struct fake_graph *)graph;
+	CUresult rc = mem_alloc((uint64_t *)&params->dptr, params->bytesize);
+	if (rc == CUDA_SUCCESS)
+		rc = graph_add(g, CU_GRAPH_NODE_TYPE_MEM_ALLOC, 0, NULL);
+	if (rc == CUDA_SUCCESS && node)
+		*node = (CUgraphNode)&g->nodes[g->count - 1];
+	return rc;
+}
+
+EXPORT CUresult cuGraphAddMemFreeNode(CUgraphNode *node, CUgraph graph, const CUgraphNode *deps,
+				      size_t ndeps, CUdeviceptr dptr)
+{
+	COUNT();
+	REQUIRE_INIT();
+	struct fake_graph *g = (struct fake_graph *)graph;
+	CUresult rc = mem_free(dptr);
+	if (rc == CUDA_SUCCESS)
+		rc = graph_add(g, CU_GRAPH_NODE_TYPE_MEM_FREE, 0, NULL);
 	if (rc == CUDA_SUCCESS && node)
 		*node = (CUgraphNode)&g->nodes[g->count - 1];
 	return rc;

@@ -110,6 +110,13 @@ def main():
                  and peak <= QUOTA,
                  first=first, second=second, real_peak_gib=round(peak / GiB, 3),
                  err=err if rc else "")
+    p = subprocess.run([cuslice, "run", "--vram", "10GiB", "--", "nvidia-smi",
+                        "--query-gpu=memory.total,memory.used", "--format=csv,noheader,nounits"],
+                       capture_output=True, text=True, timeout=60)
+    fields = [f.strip() for f in p.stdout.strip().split(",")]
+    ok &= record(results, "vram-nvidia-smi-shows-quota",
+                 p.returncode == 0 and fields[:1] == ["10240"],
+                 nvidia_smi=p.stdout.strip(), err=p.stderr[-500:])
     sys.exit(0 if ok else 1)
 
 

@@ -167,6 +167,20 @@ static void paths(void)
 	CHECK(cuMipmappedArrayDestroy(mipmap));
 	expect_credit("cuMipmappedArrayDestroy", before);
 
+	/* a graph's memory node: charged when added, credited by a free node */
+	CUgraph graph;
+	CUgraphNode alloc_node, free_node;
+	CUDA_MEM_ALLOC_NODE_PARAMS node = {
+		.poolProps = {.allocType = CU_MEM_ALLOCATION_TYPE_PINNED,
+			      .location = {.type = CU_MEM_LOCATION_TYPE_DEVICE, .id = 0}},
+		.bytesize = 9 * MiB};
+	CHECK(cuGraphCreate(&graph, 0));
+	CHECK(cuGraphAddMemAllocNode(&alloc_node, graph, NULL, 0, &node));
+	expect_charge("cuGraphAddMemAllocNode", before, 9 * MiB);
+	CHECK(cuGraphAddMemFreeNode(&free_node, graph, &alloc_node, 1, node.dptr));
+	expect_credit("cuGraphAddMemFreeNode", before);
+	CHECK(cuGraphDestroy(graph));
+
 	/* over the quota: refused with OUT_OF_MEMORY, nothing held, the process goes on */
 	EXPECT(cuMemAlloc_v2(&p, before + 1) == CUDA_ERROR_OUT_OF_MEMORY, "over-quota alloc");
 	EXPECT(cuMemCreate(&handle, before + 1, &prop, 0) == CUDA_ERROR_OUT_OF_MEMORY,
