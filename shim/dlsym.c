@@ -4,7 +4,8 @@
  * dlopen("libcuda.so.1") + dlsym; those lookups must return the wrappers.
  *
  * Every lookup of a name outside the hook table, and every RTLD_NEXT lookup,
- * is a tail call into the real dlsym, so glibc sees our caller's return
+ * is a tail call into the real dlsym (but, under a VRAM quota, an unknown
+ * variant of an allocation entry point, which is refused), so glibc sees our caller's return
  * address and resolves RTLD_NEXT relative to the caller, as it would without
  * the shim. The shim is always built with optimisation for that reason, and
  * a test checks it (tests/integration: rtld-next).
@@ -71,7 +72,12 @@ SHIM_EXPORT void *dlsym(void *handle, const char *name)
 {
 	int id;
 
-	if (handle == RTLD_NEXT || (id = shim_hook_find(name)) < 0)
+	if (handle == RTLD_NEXT)
 		return real_dlsym()(handle, name);
-	return dlsym_hooked(handle, name, id);
+	if ((id = shim_hook_find(name)) >= 0)
+		return dlsym_hooked(handle, name, id);
+	/* under a VRAM quota, an allocation entry point the table lacks is absent */
+	if (unlikely(shim_config.segment_path) && shim_unknown_charged_variant(name))
+		return NULL;
+	return real_dlsym()(handle, name);
 }

@@ -78,6 +78,7 @@ void *shim_real_dlsym(void *handle, const char *name);
 
 /* procaddr.c */
 int shim_hook_find(const char *name);
+bool shim_unknown_charged_variant(const char *name);
 
 /* init.c: configuration read once, at load. */
 struct shim_config {

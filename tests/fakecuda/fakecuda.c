@@ -923,6 +923,14 @@ EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
 	return mem_alloc((uint64_t *)dptr, size);
 }
 
+/* A variant a future driver might add; offered by cuGetProcAddress only
+ * with FAKECUDA_FUTURE_VARIANTS=1. */
+EXPORT CUresult cuMemAlloc_v3(CUdeviceptr *dptr, size_t size)
+{
+	COUNT();
+	return mem_alloc((uint64_t *)dptr, size);
+}
+
 EXPORT CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int size)
 {
 	COUNT();
@@ -1255,6 +1263,9 @@ static const char *pick_variant(const char *base, int version, bool per_thread, 
 	int best_since = -1;
 	bool any = false;
 
+	if (strcmp(base, "cuMemAlloc") == 0 && version >= 13000 &&
+	    getenv("FAKECUDA_FUTURE_VARIANTS"))
+		return "cuMemAlloc_v3";
 	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
 		const struct variant *v = &variants[i];
 		if (strcmp(v->base, base) != 0 || (v->ptsz && !per_thread))

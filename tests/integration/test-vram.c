@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "policy/quota.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -223,6 +224,78 @@ static void test_unusable_segment(void **state)
 	assert_non_null(strstr(r.err, "version this shim does not know"));
 }
 
+/* An allocation entry point in a variant the shim does not know would escape
+ * the quota: under one it is refused; without one it passes through. */
+static void test_unknown_allocation_variant(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_FUTURE_VARIANTS=1", NULL};
+	char *limited[] = {"run",    "--vram", "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+			   "future", NULL};
+	char *unlimited[] = {"run", "--", (char *)harness_path("VRAM_WORKLOAD"), "future", NULL};
+
+	run_cli(limited, env, &r);
+	expect_ok(&r);
+	assert_string_equal(r.out, "cuGetProcAddress: 500 null\ndlsym: null\n");
+	assert_int_equal(harness_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "\"cuMemAlloc\" in a variant cuslice does not know"));
+
+	run_cli(unlimited, env, &r);
+	expect_ok(&r);
+	assert_string_equal(r.out, "cuGetProcAddress: 0 function\ndlsym: function\n");
+	assert_string_equal(r.err, "");
+}
+
+static void test_quota_per_device(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_DEVICES=2", "CUDA_VISIBLE_DEVICES=", NULL};
+	char *both[] = {
+		"run",	   "--vram", "0=1GiB,1=512MiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+		"devices", NULL};
+	char *one[] = {"run",	  "--vram", "1=512MiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
+		       "devices", NULL};
+
+	run_cli(both, env, &r);
+	expect_ok(&r);
+	assert_string_equal(r.out, "device 0: 1073741824 1073741824, one byte more: 2\n"
+				   "device 1: 536870912 536870912, one byte more: 2\n");
+	/* a device left out of the list gets no memory at all */
+	run_cli(one, env, &r);
+	expect_ok(&r);
+	assert_string_equal(r.out, "device 0: 0 0, one byte more: 2\n"
+				   "device 1: 536870912 536870912, one byte more: 2\n");
+}
+
+/* Without `cuslice run` watching, the tenant's own processes give back what
+ * a killed one held: the next refused reservation checks the other slots. */
+static void test_sigkill_without_the_watcher(void **state)
+{
+	struct run_result r;
+	char path[4096], env0[4200];
+	struct cuslice_segment *seg = calloc(1, sizeof(*seg));
+
+	quota_segment_init(seg, 1);
+	seg->devices[0].quota = GiB;
+	seg->devices[0].uuid[0] = 0xfa; /* fakecuda's device 0 */
+	seg->devices[0].uuid[1] = 0xce;
+	snprintf(path, sizeof(path), "%s/segment", harness_tmpdir());
+	FILE *f = fopen(path, "w");
+	assert_int_equal(fwrite(seg, sizeof(*seg), 1, f), 1);
+	fclose(f);
+	free(seg);
+	snprintf(env0, sizeof(env0), "CUSLICE_SEGMENT=%s", path);
+	char *env[] = {env0, NULL};
+	char *argv[] = {(char *)harness_path("VRAM_WORKLOAD"), "kill", "900000000", NULL};
+	double ms = -1;
+
+	harness_run(argv, env, &r);
+	expect_ok(&r);
+	assert_int_equal(sscanf(r.out, "reclaimed after %lf ms", &ms), 1);
+	print_message("without the watcher, reclaimed after %.1f ms\n", ms);
+	assert_true(ms < 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +308,9 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_device_selects_one_gpu),
 		cmocka_unit_test(test_unusable_segment),
+		cmocka_unit_test(test_unknown_allocation_variant),
+		cmocka_unit_test(test_quota_per_device),
+		cmocka_unit_test(test_sigkill_without_the_watcher),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

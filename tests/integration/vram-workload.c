@@ -14,6 +14,10 @@
  *                                  allocate BYTES itself
  *   vram-workload view             prints what cuMemGetInfo, cuDeviceTotalMem and
  *                                  NVML report, one "name free total" line each
+ *   vram-workload devices          per device: what cuMemGetInfo reports there, and
+ *                                  whether 1 byte more than that can be allocated
+ *   vram-workload future           asks for cuMemAlloc as a CUDA 13 program would,
+ *                                  and for cuMemAlloc_v3 by name; prints what came back
  *
  * Exit status 0 means every expectation held; failures are printed.
  */
@@ -324,6 +328,40 @@ static void view(void)
 	printf("nvmlDeviceGetMemoryInfo %llu %llu used %llu\n", mem[1], mem[0], mem[2]);
 }
 
+static void devices(void)
+{
+	int count;
+
+	CHECK(cuInit(0));
+	CHECK(cuDeviceGetCount(&count));
+	for (int d = 0; d < count; d++) {
+		CUcontext ctx;
+		CUdeviceptr p;
+		size_t free_bytes, total;
+		CHECK(cuDevicePrimaryCtxRetain(&ctx, d));
+		CHECK(cuCtxSetCurrent(ctx));
+		CHECK(cuMemGetInfo_v2(&free_bytes, &total));
+		CUresult rc = cuMemAlloc_v2(&p, free_bytes + 1);
+		printf("device %d: %zu %zu, one byte more: %d\n", d, free_bytes, total, (int)rc);
+		if (rc == CUDA_SUCCESS)
+			CHECK(cuMemFree_v2(p));
+	}
+}
+
+static void future(void)
+{
+	void *h = dlopen("libcuda.so.1", RTLD_NOW);
+	__typeof__(&cuGetProcAddress_v2) get = h ? dlsym(h, "cuGetProcAddress_v2") : NULL;
+	CUdriverProcAddressQueryResult status;
+	void *fn = NULL;
+
+	if (!get)
+		exit(1);
+	CUresult rc = get("cuMemAlloc", &fn, 13000, 0, &status);
+	printf("cuGetProcAddress: %d %s\n", (int)rc, fn ? "function" : "null");
+	printf("dlsym: %s\n", dlsym(h, "cuMemAlloc_v3") ? "function" : "null");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -336,6 +374,10 @@ int main(int argc, char **argv)
 		kill_test(strtoull(argv[2], NULL, 0));
 	else if (strcmp(mode, "view") == 0)
 		view();
+	else if (strcmp(mode, "future") == 0)
+		future();
+	else if (strcmp(mode, "devices") == 0)
+		devices();
 	else {
 		fprintf(stderr, "usage: vram-workload paths|race N|kill BYTES|view\n");
 		return 2;
