@@ -60,6 +60,7 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_config.real_libnvml = env("CUSLICE_REAL_LIBNVML");
 	shim_config.stats_path = secure_getenv("CUSLICE_STATS");
 	shim_config.segment_path = env("CUSLICE_SEGMENT");
+	shim_config.socket_path = env("CUSLICE_SOCKET");
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 

@@ -86,6 +86,7 @@ struct shim_config {
 	const char *real_libnvml; /* CUSLICE_REAL_LIBNVML, or NULL */
 	const char *stats_path;	  /* CUSLICE_STATS, or NULL */
 	const char *segment_path; /* CUSLICE_SEGMENT: the tenant's quota, or NULL */
+	const char *socket_path;  /* CUSLICE_SOCKET: cusliced's tenant socket, or NULL */
 };
 extern struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "policy/procstat.h"
 #include "policy/quota.h"
 #include "shim.h"
@@ -59,10 +60,10 @@ int tenant_start_time(pid_t pid, uint64_t *ret)
 	return read_stat(pid, ret, &exited);
 }
 
-static int map_segment(const char *path)
+/* Maps the segment behind `fd` (an open that failed: -1, errno set) and closes it. */
+static int map_segment(int fd)
 {
 	struct stat st;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -84,14 +85,44 @@ static int map_segment(const char *path)
 	return 0;
 }
 
+/* Where a daemon hands out segments, ask it; else there is no quota. */
+static void attach_daemon(void)
+{
+	int fd;
+
+	attach_status = client_register(&fd);
+	if (attach_status < 0 || fd < 0)
+		return;
+	attach_status = map_segment(fd);
+	if (attach_status < 0)
+		shim_log("cannot map the segment cusliced sent: %s; CUDA is disabled",
+			 strerror(-attach_status));
+	else if (!tenant_self())
+		attach_status = -EUSERS;
+}
+
+/* Where cusliced runs, its quotas are the ones that hold: a segment named in
+ * the environment, which the tenant could make itself, is not used. */
+static bool daemon_present(void)
+{
+	return shim_config.socket_path || access("/run/cuslice/tenant.sock", F_OK) == 0;
+}
+
 static void attach(void)
 {
 	const char *path = shim_config.segment_path;
 	int r;
 
+	if (daemon_present()) {
+		if (path)
+			shim_log("CUSLICE_SEGMENT is ignored: cusliced manages this machine's "
+				 "quotas");
+		attach_daemon();
+		return;
+	}
 	if (!path)
 		return;
-	r = map_segment(path);
+	r = map_segment(open(path, O_RDWR | O_CLOEXEC));
 	if (r == -EPROTO)
 		shim_log("CUSLICE_SEGMENT=\"%s\": a tenant segment of a version this shim does not "
 			 "know; CUDA is disabled rather than run without the quota",

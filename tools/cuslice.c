@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "run.h"
 
 static const char usage[] =
@@ -12,6 +13,9 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run [OPTIONS] -- CMD [ARGS...]   run CMD with the cuslice shim preloaded\n"
+	"  get tenants                      list tenants and their quotas (needs cusliced)\n"
+	"  describe TENANT                  one tenant: quotas, use, processes\n"
+	"  set TENANT --vram SIZE           change a tenant's quota, kept across restarts\n"
 	"  help                             show this help\n"
 	"  version                          print the version\n"
 	"\n"
@@ -26,6 +30,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return cuslice_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "set") == 0 || strcmp(cmd, "describe") == 0)
+		return cuslice_admin(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		fputs(usage, stdout);
 		return 0;
@@ -34,6 +40,9 @@ int main(int argc, char **argv)
 		printf("cuslice %s\n", CUSLICE_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "cuslice: unknown command \"%s\"; commands: run, help, version\n", cmd);
+	fprintf(stderr,
+		"cuslice: unknown command \"%s\"; commands: run, get, describe, set, help, "
+		"version\n",
+		cmd);
 	return 2;
 }

@@ -217,6 +217,16 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 	}
 	if (!o->vram)
 		return 0;
+	const char *daemon = getenv("CUSLICE_SOCKET");
+	if (!daemon || !*daemon)
+		daemon = "/run/cuslice/tenant.sock";
+	if (access(daemon, F_OK) == 0) {
+		fprintf(stderr,
+			"cuslice run: --vram %s: cusliced manages quotas on this machine (%s); "
+			"an admin sets them with `cuslice set TENANT --vram SIZE`\n",
+			o->vram, daemon);
+		return -EEXIST;
+	}
 	for (int i = 0; i < n; i++)
 		totals[i] = devices[i].total;
 	if ((r = policy_vram_parse(o->vram, totals, (uint32_t)n, &vram, err, sizeof(err))) < 0) {

@@ -14,6 +14,7 @@
  *                                  allocate BYTES itself
  *   vram-workload view             prints what cuMemGetInfo, cuDeviceTotalMem and
  *                                  NVML report, one "name free total" line each
+ *   vram-workload hold BYTES       takes BYTES, says "holding", and waits to be killed
  *   vram-workload devices          per device: what cuMemGetInfo reports there, and
  *                                  whether 1 byte more than that can be allocated
  *   vram-workload future           asks for cuMemAlloc as a CUDA 13 program would,
@@ -328,6 +329,17 @@ static void view(void)
 	printf("nvmlDeviceGetMemoryInfo %llu %llu used %llu\n", mem[1], mem[0], mem[2]);
 }
 
+static void hold(size_t bytes)
+{
+	CUdeviceptr p;
+
+	init();
+	CHECK(cuMemAlloc_v2(&p, bytes));
+	printf("holding\n");
+	fflush(stdout);
+	pause();
+}
+
 static void devices(void)
 {
 	int count;
@@ -378,6 +390,8 @@ int main(int argc, char **argv)
 		future();
 	else if (strcmp(mode, "devices") == 0)
 		devices();
+	else if (strcmp(mode, "hold") == 0 && argc > 2)
+		hold(strtoull(argv[2], NULL, 0));
 	else {
 		fprintf(stderr, "usage: vram-workload paths|race N|kill BYTES|view\n");
 		return 2;

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Registering with cusliced: once per process, when CUDA starts. The daemon
+ * finds this process's tenant from the kernel and hands back the tenant's
+ * segment. With no daemon on the machine (no socket), there is no quota;
+ * with one that does not answer, CUDA is refused rather than run unlimited.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "policy/wire.h"
+#include "shim.h"
+
+#define CONNECT_TRIES 20
+#define RETRY_US 100000
+
+static int connect_daemon(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	for (int i = 0; i < CONNECT_TRIES; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+			return fd;
+		int e = errno;
+		close(fd);
+		if (e == ENOENT)
+			return -ENOENT; /* no daemon on this machine */
+		if (e != ECONNREFUSED && e != EAGAIN)
+			return -e;
+		usleep(RETRY_US); /* restarting: fail static for a moment */
+	}
+	return -ECONNREFUSED;
+}
+
+static int receive_welcome(int fd, struct cuslice_welcome *w, int *ret_segment)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = w, .iov_len = sizeof(*w)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+
+	*ret_segment = -1;
+	if (n < (ssize_t)(3 * sizeof(uint32_t)))
+		return -EPROTO;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_segment, CMSG_DATA(c), sizeof(int));
+	if (w->status < 0) {
+		if (*ret_segment >= 0)
+			close(*ret_segment);
+		*ret_segment = -1;
+		return w->status;
+	}
+	return *ret_segment >= 0 ? 0 : -EPROTO;
+}
+
+int client_register(int *ret_segment)
+{
+	const char *path =
+		shim_config.socket_path ? shim_config.socket_path : "/run/cuslice/tenant.sock";
+	struct cuslice_hello hello = {.size = sizeof(hello), .version = CUSLICE_WIRE_VERSION};
+	struct cuslice_welcome w = {0};
+	int fd, r;
+
+	*ret_segment = -1;
+	fd = connect_daemon(path);
+	if (fd == -ENOENT && !shim_config.socket_path)
+		return 0;
+	if (fd < 0) {
+		shim_log("cusliced does not answer at %s: %s; CUDA is disabled rather than run "
+			 "without the tenant's quota",
+			 path, strerror(-fd));
+		return fd;
+	}
+	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello))
+		r = -errno;
+	else
+		r = receive_welcome(fd, &w, ret_segment);
+	close(fd);
+	if (r < 0)
+		shim_log("cusliced at %s refused this process: %s; CUDA is disabled", path,
+			 strerror(-r));
+	return r;
+}

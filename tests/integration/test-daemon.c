@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cusliced with real cgroups: tenants are cgroup v2 paths, identity comes from
+ * the kernel, quotas set with `cuslice set` hold for the cgroup's processes,
+ * survive a daemon killed with SIGKILL, and bad requests change nothing.
+ * Needs root and a writable cgroup v2 hierarchy; exits 77 (skipped) without.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "policy/wire.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+
+static char cgroup_root[3500]; /* the v2 mount point */
+static char group[64];	       /* our test's cgroup, relative to the root: /cuslice-test-PID */
+static char runtime[4096], state[4096], admin_env[4200], socket_env[4200];
+static pid_t daemon_pid;
+static pid_t holders[8];
+static int nholders;
+
+static void socket_address(struct sockaddr_un *addr, const char *dir, const char *name)
+{
+	char path[4300];
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, name ? "/" : "", name ? name : "");
+	if (strlen(path) >= sizeof(addr->sun_path))
+		fail_msg("socket path too long: %s", path);
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	memcpy(addr->sun_path, path, strlen(path) + 1);
+}
+
+static int find_cgroup2(char *ret, size_t size)
+{
+	char line[4096], mnt[3400];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - cgroup2 ");
+		if (sep && sscanf(line, "%*s %*s %*s %*s %3399s", mnt) == 1) {
+			snprintf(ret, size, "%s", mnt);
+			fclose(f);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	return -ENOENT;
+}
+
+static void cgroup_dir(const char *leaf, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s%s", cgroup_root, group, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+static void tenant_of(const char *leaf, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", group, leaf);
+}
+
+static void daemon_start(void)
+{
+	char sock[4200];
+
+	snprintf(sock, sizeof(sock), "%s/admin.sock", runtime);
+	unlink(sock); /* left by a daemon killed with SIGKILL */
+	daemon_pid = fork();
+	assert_true(daemon_pid >= 0);
+	if (daemon_pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDERR_FILENO);
+		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
+		      state, NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	assert_int_equal(access(sock, F_OK), 0);
+}
+
+static void daemon_stop(int sig)
+{
+	kill(daemon_pid, sig);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+}
+
+static void cli(char *const args[], struct run_result *r)
+{
+	char *argv[16] = {(char *)harness_path("CUSLICE_CLI")};
+	int n = 1;
+	char *env[] = {admin_env, socket_env, NULL};
+
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	harness_run(argv, env, r);
+}
+
+/* Runs vram-workload MODE [ARG] inside cgroup `leaf`. */
+static void run_in(const char *leaf, const char *mode, const char *arg, struct run_result *r)
+{
+	char dir[4096], script[8192];
+	char *env[] = {socket_env, NULL};
+
+	cgroup_dir(leaf, dir, sizeof(dir));
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s %s %s", dir,
+		 harness_path("VRAM_WORKLOAD"), mode, arg ? arg : "");
+	char *argv[] = {"/bin/sh", "-c", script, NULL};
+	harness_run(argv, env, r);
+}
+
+/* Starts vram-workload hold BYTES in cgroup `leaf`; returns once it holds them. */
+static pid_t hold_in(const char *leaf, const char *bytes)
+{
+	char dir[4096], preload[4200], fake[4200];
+	int out[2];
+
+	cgroup_dir(leaf, dir, sizeof(dir));
+	snprintf(preload, sizeof(preload), "%s", harness_path("CUSLICE_SHIM"));
+	snprintf(fake, sizeof(fake), "%s", harness_path("FAKECUDA_DIR"));
+	assert_int_equal(pipe(out), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char self[32];
+		snprintf(self, sizeof(self), "%d", (int)getpid());
+		strcat(dir, "/cgroup.procs");
+		int fd = open(dir, O_WRONLY);
+		if (fd < 0 || write(fd, self, strlen(self)) < 0)
+			_exit(126);
+		close(fd);
+		dup2(out[1], STDOUT_FILENO);
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("LD_LIBRARY_PATH", fake, 1);
+		setenv("CUSLICE_SOCKET", socket_env + strlen("CUSLICE_SOCKET="), 1);
+		execl(harness_path("VRAM_WORKLOAD"), "vram-workload", "hold", bytes, NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	holders[nholders++ % 8] = pid;
+	char line[32] = "";
+	assert_true(read(out[0], line, sizeof(line) - 1) > 0);
+	assert_non_null(strstr(line, "holding"));
+	close(out[0]);
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Holders left by a failed test would keep the cgroups, and meson, waiting. */
+static int stop_holders(void **state_)
+{
+	for (int i = 0; i < 8; i++)
+		if (holders[i] > 0)
+			stop(holders[i]);
+	memset(holders, 0, sizeof(holders));
+	return 0;
+}
+
+static json_object *describe(const char *leaf)
+{
+	struct run_result r;
+	char tenant[512];
+
+	tenant_of(leaf, tenant, sizeof(tenant));
+	char *args[] = {"describe", tenant, "-o", "json", NULL};
+	cli(args, &r);
+	if (r.status != 0)
+		fail_msg("describe %s: %s", tenant, r.err);
+	json_object *j = json_tokener_parse(r.out);
+	assert_non_null(j);
+	return j;
+}
+
+static void set_vram(const char *leaf, const char *vram, struct run_result *r)
+{
+	char tenant[512];
+
+	tenant_of(leaf, tenant, sizeof(tenant));
+	char *args[] = {"set", tenant, "--vram", (char *)vram, NULL};
+	cli(args, r);
+}
+
+static void test_quota_follows_the_cgroup(void **state_)
+{
+	struct run_result r;
+	char expected[256];
+
+	set_vram("a", "1GiB", &r);
+	assert_int_equal(r.status, 0);
+	run_in("a", "view", NULL, &r);
+	snprintf(expected, sizeof(expected), "cuMemGetInfo %llu %llu\n", GiB, GiB);
+	if (r.status != 0 || strncmp(r.out, expected, strlen(expected)) != 0)
+		fail_msg("in a: %s%s", r.out, r.err);
+	/* b was never configured: the whole (fake, 80 GiB) device */
+	run_in("b", "view", NULL, &r);
+	snprintf(expected, sizeof(expected), "cuMemGetInfo %llu %llu\n", 80 * GiB, 80 * GiB);
+	if (r.status != 0 || strncmp(r.out, expected, strlen(expected)) != 0)
+		fail_msg("in b: %s%s", r.out, r.err);
+}
+
+static void test_running_tenant_is_accounted(void **state_)
+{
+	pid_t holder = hold_in("a", "536870912");
+	json_object *j = describe("a");
+
+	assert_int_equal(harness_int(j, "tenant.processes"), 1);
+	json_object *devices, *dev;
+	json_object_object_get_ex(json_object_object_get(j, "tenant"), "devices", &devices);
+	dev = json_object_array_get_idx(devices, 0);
+	assert_int_equal(json_object_get_int64(json_object_object_get(dev, "vram_used")),
+			 512 * MiB);
+	json_object_put(j);
+
+	/* a second process of a sees what the first holds */
+	struct run_result r;
+	char expected[256];
+	run_in("a", "view", NULL, &r);
+	snprintf(expected, sizeof(expected), "cuMemGetInfo %llu %llu\n", GiB - 512 * MiB, GiB);
+	assert_int_equal(strncmp(r.out, expected, strlen(expected)), 0);
+
+	/* killed with SIGKILL, the holder's 512 MiB come back through the daemon's pidfd */
+	struct timespec t0, t1;
+	int64_t used = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop(holder);
+	for (int i = 0; i < 100 && used != 0; i++) {
+		j = describe("a");
+		json_object_object_get_ex(json_object_object_get(j, "tenant"), "devices", &devices);
+		used = json_object_get_int64(
+			json_object_object_get(json_object_array_get_idx(devices, 0), "vram_used"));
+		json_object_put(j);
+		if (used)
+			usleep(10000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	print_message("the daemon returned a SIGKILLed process's 512 MiB within %.1f ms\n", ms);
+	assert_int_equal(used, 0);
+	assert_true(ms < 1000);
+}
+
+static void test_bad_set_changes_nothing(void **state_)
+{
+	struct run_result r;
+	char before[8192], after[8192];
+	FILE *f = fopen(state, "r");
+
+	assert_non_null(f);
+	before[fread(before, 1, sizeof(before) - 1, f)] = '\0';
+	fclose(f);
+	set_vram("a", "12GB", &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "unknown unit \"GB\""));
+	set_vram("a", "500GiB", &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "larger than the device"));
+	char *bad_name[] = {"set", "not-a-cgroup", "--vram", "1GiB", NULL};
+	cli(bad_name, &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "is not a tenant"));
+	f = fopen(state, "r");
+	after[fread(after, 1, sizeof(after) - 1, f)] = '\0';
+	fclose(f);
+	assert_string_equal(before, after);
+	json_object *j = describe("a");
+	json_object *devices;
+	json_object_object_get_ex(json_object_object_get(j, "tenant"), "devices", &devices);
+	assert_int_equal(json_object_get_int64(json_object_object_get(
+				 json_object_array_get_idx(devices, 0), "vram_quota")),
+			 GiB);
+	json_object_put(j);
+}
+
+/* Killed with SIGKILL and restarted: quotas come back from the state file,
+ * reservations from the re-adopted segment, and the running tenant never
+ * lost its quota meanwhile. */
+static void test_daemon_restart_loses_nothing(void **state_)
+{
+	pid_t holder = hold_in("a", "268435456");
+	struct run_result r;
+	char expected[256];
+
+	daemon_stop(SIGKILL);
+	daemon_start();
+	json_object *j = describe("a");
+	json_object *devices;
+	json_object_object_get_ex(json_object_object_get(j, "tenant"), "devices", &devices);
+	json_object *dev = json_object_array_get_idx(devices, 0);
+	assert_int_equal(json_object_get_int64(json_object_object_get(dev, "vram_quota")), GiB);
+	assert_int_equal(json_object_get_int64(json_object_object_get(dev, "vram_used")),
+			 256 * MiB);
+	json_object_put(j);
+	run_in("a", "view", NULL, &r);
+	snprintf(expected, sizeof(expected), "cuMemGetInfo %llu %llu\n", GiB - 256 * MiB, GiB);
+	assert_int_equal(strncmp(r.out, expected, strlen(expected)), 0);
+	stop(holder);
+}
+
+static void admin_raw(const char *request, char *reply, size_t size)
+{
+	struct sockaddr_un addr;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = 0;
+	ssize_t n;
+
+	socket_address(&addr, runtime, "admin.sock");
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	if (write(fd, request, strlen(request)) < 0)
+		fail_msg("write: %s", strerror(errno));
+	shutdown(fd, SHUT_WR);
+	while (len < size - 1 && (n = read(fd, reply + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	reply[len] = '\0';
+	close(fd);
+}
+
+static void test_malformed_requests(void **state_)
+{
+	char reply[4096];
+	char *big = malloc(70000);
+
+	admin_raw("garbage\n", reply, sizeof(reply));
+	assert_non_null(strstr(reply, "\"ok\":false"));
+	assert_non_null(strstr(reply, "not a JSON object"));
+	admin_raw("{}\n", reply, sizeof(reply));
+	assert_non_null(strstr(reply, "has no \\\"op\\\""));
+	admin_raw("{\"op\":\"reboot\"}\n", reply, sizeof(reply));
+	assert_non_null(strstr(reply, "unknown op \\\"reboot\\\""));
+	memset(big, 'x', 69999);
+	big[69999] = '\0';
+	admin_raw(big, reply, sizeof(reply));
+	assert_non_null(strstr(reply, "too large"));
+	free(big);
+
+	/* the tenant socket: three bytes are not a hello */
+	struct sockaddr_un addr;
+	struct cuslice_welcome w = {0};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socket_address(&addr, runtime, "tenant.sock");
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_true(read(fd, &w, sizeof(w)) >= 12);
+	assert_int_equal(w.status, -EPROTO);
+	close(fd);
+
+	/* and the daemon carries on */
+	admin_raw("{\"op\":\"get-tenants\"}\n", reply, sizeof(reply));
+	assert_non_null(strstr(reply, "\"ok\":true"));
+}
+
+static void test_run_defers_to_the_daemon(void **state_)
+{
+	struct run_result r;
+	char *args[] = {"run", "--vram", "1GiB", "--", "/bin/true", NULL};
+
+	cli(args, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "cusliced manages quotas on this machine"));
+}
+
+/* A daemon that does not answer: CUDA is refused, not run without quota. */
+static void test_silent_daemon_fails_closed(void **state_)
+{
+	struct run_result r;
+	char path[4200], env0[4300];
+	struct sockaddr_un addr;
+
+	/* a socket that exists but that nobody accepts on */
+	snprintf(path, sizeof(path), "%s/dead.sock", runtime);
+	socket_address(&addr, path, NULL);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd);
+	snprintf(env0, sizeof(env0), "CUSLICE_SOCKET=%s", path);
+	char *env[] = {env0, NULL};
+	char *argv[] = {(char *)harness_path("INIT_PROBE"), NULL};
+	harness_run(argv, env, &r);
+	assert_string_equal(r.out, "cuInit: 3\n");
+	assert_int_equal(harness_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "cusliced does not answer"));
+}
+
+static int setup_cgroups(void)
+{
+	char dir[4096];
+
+	if (geteuid() != 0 || find_cgroup2(cgroup_root, sizeof(cgroup_root)) < 0)
+		return -1;
+	snprintf(group, sizeof(group), "/cuslice-test-%d", (int)getpid());
+	cgroup_dir(NULL, dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0)
+		return -1;
+	cgroup_dir("a", dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0)
+		return -1;
+	cgroup_dir("b", dir, sizeof(dir));
+	return mkdir(dir, 0755);
+}
+
+static void teardown_cgroups(void)
+{
+	char dir[4096];
+
+	cgroup_dir("a", dir, sizeof(dir));
+	rmdir(dir);
+	cgroup_dir("b", dir, sizeof(dir));
+	rmdir(dir);
+	cgroup_dir(NULL, dir, sizeof(dir));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_quota_follows_the_cgroup, stop_holders),
+		cmocka_unit_test_teardown(test_running_tenant_is_accounted, stop_holders),
+		cmocka_unit_test_teardown(test_bad_set_changes_nothing, stop_holders),
+		cmocka_unit_test_teardown(test_daemon_restart_loses_nothing, stop_holders),
+		cmocka_unit_test_teardown(test_malformed_requests, stop_holders),
+		cmocka_unit_test_teardown(test_run_defers_to_the_daemon, stop_holders),
+		cmocka_unit_test_teardown(test_silent_daemon_fails_closed, stop_holders),
+	};
+
+	if (setup_cgroups() < 0) {
+		printf("test-daemon: needs root and a writable cgroup v2 hierarchy: skipped\n");
+		teardown_cgroups();
+		return 77;
+	}
+	snprintf(runtime, sizeof(runtime), "%s/run", harness_tmpdir());
+	snprintf(state, sizeof(state), "%s/state.json", harness_tmpdir());
+	snprintf(admin_env, sizeof(admin_env), "CUSLICE_ADMIN_SOCKET=%s/admin.sock", runtime);
+	snprintf(socket_env, sizeof(socket_env), "CUSLICE_SOCKET=%s/tenant.sock", runtime);
+	setenv("LD_LIBRARY_PATH", harness_path("FAKECUDA_DIR"), 1); /* for the daemon */
+	daemon_start();
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (daemon_pid)
+		daemon_stop(SIGTERM);
+	teardown_cgroups();
+	return failed;
+}

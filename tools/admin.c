@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admin verbs of `cuslice`, speaking JSON to cusliced's admin socket:
+ *
+ *   cuslice get tenants [-o json]
+ *   cuslice describe TENANT [-o json]
+ *   cuslice set TENANT --vram SIZE
+ *
+ * Tables by default; -o json prints the daemon's reply as it is, for scripts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "admin.h"
+#include "policy/size.h"
+
+static const char admin_usage[] =
+	"Usage: cuslice get tenants [-o json]\n"
+	"       cuslice describe TENANT [-o json]\n"
+	"       cuslice set TENANT --vram SIZE\n"
+	"\n"
+	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
+	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
+	"\n"
+	"Options:\n"
+	"      --vram SIZE    as for `cuslice run --vram`: 8GiB, 50%, 0=20GiB,1=10GiB\n"
+	"  -o, --output FMT   table (default) or json\n"
+	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
+	"                     /run/cuslice/admin.sock)\n"
+	"  -h, --help         show this help\n";
+
+struct admin_options {
+	const char *vram, *socket, *output;
+	char **args;
+	int nargs;
+};
+
+static int parse(int argc, char **argv, struct admin_options *o)
+{
+	static const struct option longopts[] = {
+		{"vram", required_argument, NULL, 'v'},
+		{"output", required_argument, NULL, 'o'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+
+	*o = (struct admin_options){.output = "table"};
+	o->socket = getenv("CUSLICE_ADMIN_SOCKET");
+	if (!o->socket || !*o->socket)
+		o->socket = "/run/cuslice/admin.sock";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			o->vram = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'h':
+			fputs(admin_usage, stdout);
+			return 1;
+		case ':':
+			fprintf(stderr, "cuslice %s: %s needs a value\n", argv[0],
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr,
+				"cuslice %s: unknown option \"%s\"; see cuslice %s --help\n",
+				argv[0], argv[optind - 1], argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (strcmp(o->output, "table") != 0 && strcmp(o->output, "json") != 0) {
+		fprintf(stderr, "cuslice %s: -o \"%s\": use table or json\n", argv[0], o->output);
+		return -EINVAL;
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	return 0;
+}
+
+/* One request, one reply line. */
+static json_object *ask(const char *socket_path, json_object *request)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *text = json_object_to_json_string_ext(
+		request, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char reply[1 << 16];
+	size_t len = 0;
+	ssize_t n;
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		fprintf(stderr,
+			"cuslice: cannot reach cusliced at %s: %s (is the daemon running?)\n",
+			socket_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
+		close(fd);
+		return NULL;
+	}
+	while (len < sizeof(reply) - 1 && (n = read(fd, reply + len, sizeof(reply) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	reply[len] = '\0';
+	json_object *r = json_tokener_parse(reply);
+	if (!r)
+		fprintf(stderr, "cuslice: cusliced sent no readable reply\n");
+	return r;
+}
+
+static void print_row(json_object *tenant)
+{
+	json_object *name, *procs, *devices, *configured;
+
+	json_object_object_get_ex(tenant, "tenant", &name);
+	json_object_object_get_ex(tenant, "processes", &procs);
+	json_object_object_get_ex(tenant, "configured", &configured);
+	json_object_object_get_ex(tenant, "devices", &devices);
+	for (size_t i = 0; i < json_object_array_length(devices); i++) {
+		json_object *dev = json_object_array_get_idx(devices, i), *q, *u;
+		char quota[32], used[32];
+		json_object_object_get_ex(dev, "vram_quota", &q);
+		json_object_object_get_ex(dev, "vram_used", &u);
+		policy_size_format((uint64_t)json_object_get_int64(q), quota, sizeof(quota));
+		policy_size_format((uint64_t)json_object_get_int64(u), used, sizeof(used));
+		printf("%-40s %3zu %12s %12s %9d %s\n", i ? "" : json_object_get_string(name), i,
+		       used, quota, i ? 0 : json_object_get_int(procs),
+		       i ? "" : (json_object_get_boolean(configured) ? "set" : "default"));
+	}
+}
+
+static int print_reply(json_object *reply, const struct admin_options *o, const char *list_key)
+{
+	json_object *ok, *error, *list;
+
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		json_object_object_get_ex(reply, "error", &error);
+		fprintf(stderr, "cuslice: %s\n", error ? json_object_get_string(error) : "refused");
+		return 1;
+	}
+	if (strcmp(o->output, "json") == 0) {
+		puts(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	}
+	printf("%-40s %3s %12s %12s %9s %s\n", "TENANT", "GPU", "VRAM USED", "VRAM QUOTA",
+	       "PROCESSES", "QUOTA");
+	json_object_object_get_ex(reply, list_key, &list);
+	if (json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			print_row(json_object_array_get_idx(list, i));
+	else
+		print_row(list);
+	return 0;
+}
+
+int cuslice_admin(int argc, char **argv)
+{
+	struct admin_options o;
+	const char *verb = argv[0], *list_key = "tenant";
+	int r = parse(argc, argv, &o);
+
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	json_object *req = json_object_new_object();
+	if (strcmp(verb, "get") == 0 && o.nargs == 1 && strcmp(o.args[0], "tenants") == 0) {
+		json_object_object_add(req, "op", json_object_new_string("get-tenants"));
+		list_key = "tenants";
+	} else if (strcmp(verb, "describe") == 0 && o.nargs == 1) {
+		json_object_object_add(req, "op", json_object_new_string("describe"));
+		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && o.vram) {
+		json_object_object_add(req, "op", json_object_new_string("set"));
+		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
+		json_object_object_add(req, "vram", json_object_new_string(o.vram));
+	} else {
+		fprintf(stderr, "cuslice %s: expected %s\n", verb,
+			strcmp(verb, "get") == 0   ? "`cuslice get tenants`"
+			: strcmp(verb, "set") == 0 ? "`cuslice set TENANT --vram SIZE`"
+						   : "`cuslice describe TENANT`");
+		json_object_put(req);
+		return 2;
+	}
+	json_object *reply = ask(o.socket, req);
+	json_object_put(req);
+	if (!reply)
+		return 1;
+	r = print_reply(reply, &o, list_key);
+	json_object_put(reply);
+	return r;
+}

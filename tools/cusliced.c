@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cusliced: the node daemon. Today it owns the tenants' VRAM quotas: every
+ * process that loads the shim registers over the tenant socket and gets its
+ * tenant's segment; `cuslice get/set/describe` read and change quotas over
+ * the admin socket; quotas persist in the state file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define SCAN_MS 50
+#define MAX_WATCHED 8192
+
+static const char usage[] =
+	"Usage: cusliced [OPTIONS]\n"
+	"\n"
+	"The cuslice node daemon: tenants' VRAM quotas, the admin API.\n"
+	"\n"
+	"Options:\n"
+	"      --runtime-dir DIR     sockets and tenant segments (default /run/cuslice)\n"
+	"      --state FILE          quotas kept across restarts\n"
+	"                            (default /var/lib/cuslice/state.json)\n"
+	"      --admin-group GROUP   members may use the admin socket too (default: root only)\n"
+	"      --default-vram SIZE   quota of tenants the admin has not configured, as for\n"
+	"                            `cuslice run --vram` (default: the whole device)\n"
+	"  -h, --help                show this help\n"
+	"      --version             print the version\n";
+
+struct options {
+	const char *runtime_dir, *state, *admin_group, *default_vram;
+};
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"runtime-dir", required_argument, NULL, 'r'},
+		{"state", required_argument, NULL, 's'},
+		{"admin-group", required_argument, NULL, 'g'},
+		{"default-vram", required_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	int c;
+
+	*o = (struct options){"/run/cuslice", "/var/lib/cuslice/state.json", NULL, NULL};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->runtime_dir = optarg;
+			break;
+		case 's':
+			o->state = optarg;
+			break;
+		case 'g':
+			o->admin_group = optarg;
+			break;
+		case 'v':
+			o->default_vram = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'V':
+			printf("cusliced %s\n", CUSLICE_VERSION);
+			return 1;
+		case ':':
+			fprintf(stderr, "cusliced: %s needs a value; see cusliced --help\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "cusliced: unknown option \"%s\"; see cusliced --help\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cusliced: unexpected argument \"%s\"; see cusliced --help\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d, const struct options *o)
+{
+	char err[768], path[4096];
+	uint64_t totals[CUSLICE_MAX_DEVICES];
+
+	d->runtime_dir = o->runtime_dir;
+	d->state_path = o->state;
+	d->admin_gid = -1;
+	if (o->admin_group) {
+		struct group *g = getgrnam(o->admin_group);
+		if (!g) {
+			fprintf(stderr, "cusliced: --admin-group \"%s\": no such group\n",
+				o->admin_group);
+			return -ENOENT;
+		}
+		d->admin_gid = (int)g->gr_gid;
+	}
+	if (devices_query(d->devices, &d->ndevices, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cusliced: %s\n", err);
+		return -ENODEV;
+	}
+	for (int i = 0; i < d->ndevices; i++)
+		totals[i] = d->devices[i].total;
+	if (o->default_vram) {
+		if (policy_vram_parse(o->default_vram, totals, (uint32_t)d->ndevices,
+				      &d->default_vram, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cusliced: --default-vram %s\n", err);
+			return -EINVAL;
+		}
+		d->has_default = true;
+	}
+	snprintf(path, sizeof(path), "%s/segments", d->runtime_dir);
+	if ((mkdir(d->runtime_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+		fprintf(stderr, "cusliced: cannot make %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (state_load(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cusliced: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int serve(struct daemon *d)
+{
+	char tenant_path[4096], admin_path[4096];
+	sigset_t mask;
+	int r;
+
+	snprintf(tenant_path, sizeof(tenant_path), "%s/tenant.sock", d->runtime_dir);
+	snprintf(admin_path, sizeof(admin_path), "%s/admin.sock", d->runtime_dir);
+	int tenant_fd = sockets_listen(tenant_path, 0666, -1);
+	int admin_fd = sockets_listen(admin_path, d->admin_gid >= 0 ? 0660 : 0600, d->admin_gid);
+	if (tenant_fd < 0 || admin_fd < 0) {
+		fprintf(stderr, "cusliced: cannot listen on %s: %s\n",
+			tenant_fd < 0 ? tenant_path : admin_path,
+			strerror(-(tenant_fd < 0 ? tenant_fd : admin_fd)));
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	fprintf(stderr,
+		"cusliced: serving %d GPU%s, %d configured tenant%s; tenants: %s, admin: %s\n",
+		d->ndevices, d->ndevices == 1 ? "" : "s", d->ntenants, d->ntenants == 1 ? "" : "s",
+		tenant_path, admin_path);
+	static struct pollfd fds[3 + MAX_WATCHED];
+	static int first[DAEMON_MAX_TENANTS + 1];
+	for (;;) {
+		int n = 3;
+		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
+		fds[1] = (struct pollfd){.fd = admin_fd, .events = POLLIN};
+		fds[2] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
+		/* every tenant's processes: a pidfd each, so exits are seen at once */
+		for (int i = 0; i < d->ntenants; i++) {
+			first[i] = n;
+			proc_watch_scan(d->tenants[i]->watch);
+			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 3 + MAX_WATCHED - n);
+		}
+		first[d->ntenants] = n;
+		r = poll(fds, (nfds_t)n, SCAN_MS);
+		if (r < 0 && errno != EINTR)
+			break;
+		for (int i = 0; r > 0 && i < d->ntenants; i++)
+			proc_watch_reap(d->tenants[i]->watch, fds + first[i],
+					first[i + 1] - first[i]);
+		if (fds[0].revents & POLLIN)
+			sockets_serve_tenant(d, tenant_fd);
+		if (fds[1].revents & POLLIN)
+			sockets_serve_admin(d, admin_fd);
+		if (fds[2].revents & POLLIN)
+			break;
+	}
+	/* tenants keep their segments; a new daemon re-adopts them */
+	unlink(tenant_path);
+	unlink(admin_path);
+	fprintf(stderr, "cusliced: stopped\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	static struct daemon d;
+	int r = parse(argc, argv, &o);
+
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (setup(&d, &o) < 0)
+		return 1;
+	r = serve(&d);
+	tenants_free_all(&d);
+	return r;
+}

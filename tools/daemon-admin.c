@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admin API: one JSON object in, one JSON object out.
+ *
+ *   {"op": "get-tenants"}
+ *   {"op": "describe", "tenant": "/kubepods/…"}
+ *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB"}
+ *
+ * Replies carry "ok"; a refusal says why in "error" and changes nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "policy/cgroup.h"
+#include "policy/quota.h"
+
+static char *reply_take(json_object *reply)
+{
+	char *text = strdup(json_object_to_json_string_ext(
+		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(reply);
+	return text;
+}
+
+__attribute__((format(printf, 1, 2))) static char *refuse(const char *fmt, ...)
+{
+	char msg[1024];
+	json_object *reply = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(reply, "ok", json_object_new_boolean(0));
+	json_object_object_add(reply, "error", json_object_new_string(msg));
+	return reply_take(reply);
+}
+
+static json_object *tenant_json(const struct daemon *d, const struct tenant *t, bool processes)
+{
+	json_object *o = json_object_new_object(), *devices = json_object_new_array();
+	json_object *pids = json_object_new_array();
+	int nprocs = 0;
+
+	for (int i = 0; i < CUSLICE_MAX_PROCS; i++) {
+		int32_t pid = __atomic_load_n(&t->seg->procs[i].pid, __ATOMIC_ACQUIRE);
+		if (pid > 0) {
+			nprocs++;
+			json_object_array_add(pids, json_object_new_int(pid));
+		}
+	}
+	for (int i = 0; i < d->ndevices; i++) {
+		json_object *dev = json_object_new_object();
+		json_object_object_add(dev, "device", json_object_new_int(i));
+		json_object_object_add(dev, "vram_quota",
+				       json_object_new_int64((int64_t)__atomic_load_n(
+					       &t->seg->devices[i].quota, __ATOMIC_RELAXED)));
+		json_object_object_add(dev, "vram_used",
+				       json_object_new_int64((int64_t)__atomic_load_n(
+					       &t->seg->devices[i].reserved, __ATOMIC_RELAXED)));
+		json_object_array_add(devices, dev);
+	}
+	json_object_object_add(o, "tenant", json_object_new_string(t->name));
+	json_object_object_add(o, "configured", json_object_new_boolean(t->configured));
+	json_object_object_add(o, "processes", json_object_new_int(nprocs));
+	json_object_object_add(o, "devices", devices);
+	if (processes)
+		json_object_object_add(o, "pids", pids);
+	else
+		json_object_put(pids);
+	return o;
+}
+
+static char *get_tenants(struct daemon *d)
+{
+	json_object *reply = json_object_new_object(), *list = json_object_new_array();
+
+	for (int i = 0; i < d->ntenants; i++)
+		json_object_array_add(list, tenant_json(d, d->tenants[i], false));
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "tenants", list);
+	return reply_take(reply);
+}
+
+static char *describe(struct daemon *d, const char *name)
+{
+	struct tenant *t = name ? tenants_find(d, name) : NULL;
+
+	if (!t)
+		return refuse("unknown tenant \"%s\"; `cuslice get tenants` lists them",
+			      name ? name : "");
+	json_object *reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "tenant", tenant_json(d, t, true));
+	return reply_take(reply);
+}
+
+static char *set(struct daemon *d, const char *name, const char *vram_text)
+{
+	uint64_t totals[CUSLICE_MAX_DEVICES];
+	struct policy_vram vram;
+	char err[768];
+	struct tenant *t;
+
+	if (!name || !policy_tenant_name_valid(name))
+		return refuse("\"%s\" is not a tenant: tenants are cgroup paths such as "
+			      "/kubepods/pod1",
+			      name ? name : "");
+	if (!vram_text)
+		return refuse("nothing to set for \"%s\"; give vram", name);
+	for (int i = 0; i < d->ndevices; i++)
+		totals[i] = d->devices[i].total;
+	if (policy_vram_parse(vram_text, totals, (uint32_t)d->ndevices, &vram, err, sizeof(err)) <
+	    0)
+		return refuse("vram %s", err);
+	int r = tenants_get(d, name, &t);
+	if (r < 0)
+		return refuse("tenant \"%s\": %s", name, strerror(-r));
+	bool was_configured = t->configured;
+	struct policy_vram was = t->vram;
+	t->configured = true;
+	t->vram = vram;
+	if (state_save(d, err, sizeof(err)) < 0) {
+		t->configured = was_configured;
+		t->vram = was;
+		return refuse("%s; nothing changed", err);
+	}
+	tenants_apply_quota(d, t);
+	return describe(d, name);
+}
+
+static const char *field(json_object *req, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(req, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+char *admin_handle(struct daemon *d, const char *request)
+{
+	json_object *req = json_tokener_parse(request);
+	const char *op = req ? field(req, "op") : NULL;
+	char *reply;
+
+	if (!req || !json_object_is_type(req, json_type_object))
+		reply = refuse("the request is not a JSON object");
+	else if (!op)
+		reply = refuse("the request has no \"op\"; ops: get-tenants, describe, set");
+	else if (strcmp(op, "get-tenants") == 0)
+		reply = get_tenants(d);
+	else if (strcmp(op, "describe") == 0)
+		reply = describe(d, field(req, "tenant"));
+	else if (strcmp(op, "set") == 0)
+		reply = set(d, field(req, "tenant"), field(req, "vram"));
+	else
+		reply = refuse("unknown op \"%s\"; ops: get-tenants, describe, set", op);
+	json_object_put(req);
+	return reply;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cusliced's state: the GPUs, the tenants and their segments, the sockets.
+ *
+ * A tenant is a cgroup v2 path (a container, a pod, a systemd slice). Its
+ * segment lives in a file under <runtime>/segments/, so a restarted daemon
+ * re-adopts it with every reservation intact while running tenants keep
+ * using their mapping meanwhile (fail static). Quotas set by the admin are
+ * kept in the state file, written atomically.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices.h"
+#include "policy/size.h"
+#include "policy/wire.h"
+#include "proc-watch.h"
+
+#define DAEMON_MAX_TENANTS 256
+
+struct tenant {
+	char name[CUSLICE_TENANT_NAME_MAX];
+	int fd; /* the segment file */
+	struct cuslice_segment *seg;
+	bool configured;	  /* the admin set its quota; else the default applies */
+	struct policy_vram vram;  /* valid when configured */
+	uint64_t connections;	  /* processes that registered */
+	struct proc_watch *watch; /* gives back what exiting processes held */
+};
+
+struct daemon {
+	const char *runtime_dir;
+	const char *state_path;
+	int admin_gid; /* -1: root only */
+	struct device_info devices[CUSLICE_MAX_DEVICES];
+	int ndevices;
+	bool has_default;
+	struct policy_vram default_vram;
+	struct tenant *tenants[DAEMON_MAX_TENANTS];
+	int ntenants;
+};
+
+/* daemon-tenants.c */
+struct tenant *tenants_find(struct daemon *d, const char *name);
+int tenants_get(struct daemon *d, const char *name, struct tenant **ret);
+void tenants_apply_quota(struct daemon *d, struct tenant *t);
+void tenants_free_all(struct daemon *d);
+
+/* daemon-state.c */
+int state_load(struct daemon *d, char *err, size_t errlen);
+int state_save(struct daemon *d, char *err, size_t errlen);
+
+/* daemon-admin.c: one JSON request in, one JSON reply out (malloc'd). */
+char *admin_handle(struct daemon *d, const char *request);
+
+/* daemon-sockets.c */
+int sockets_listen(const char *path, int mode, int gid);
+void sockets_serve_tenant(struct daemon *d, int listen_fd);
+void sockets_serve_admin(struct daemon *d, int listen_fd);
