@@ -32,6 +32,25 @@ struct cuslice_proc {
 	uint64_t reserved[CUSLICE_MAX_DEVICES];
 };
 
+/*
+ * GPU time. The tenant may keep the GPU busy `share_ppm` millionths of the
+ * time: each launch moves `next_free_ns` on by its predicted GPU time
+ * divided by the share, and a launch that would start more than `burst_ns`
+ * ahead of now waits. share_ppm == 0: not paced. Written by whoever
+ * schedules the tenant (cusliced, or `cuslice run --limit`); the pacing
+ * itself needs no one else, so it holds while the scheduler restarts.
+ */
+struct cuslice_sched {
+	uint32_t share_ppm;
+	uint32_t pad;
+	uint64_t burst_ns;
+	uint64_t next_free_ns;	 /* CLOCK_MONOTONIC */
+	uint64_t last_active_ns; /* last launch, to within a millisecond */
+	uint64_t admitted_ns;	 /* predicted GPU time admitted */
+	uint64_t throttled_ns;	 /* time launchers waited */
+	uint64_t launches;	 /* launches paced */
+};
+
 struct cuslice_segment {
 	uint32_t size;
 	uint32_t version;
@@ -40,4 +59,5 @@ struct cuslice_segment {
 	uint64_t flags;
 	struct cuslice_device_quota devices[CUSLICE_MAX_DEVICES];
 	struct cuslice_proc procs[CUSLICE_MAX_PROCS];
+	struct cuslice_sched sched;
 };

@@ -13,6 +13,7 @@
 
 #include "policy/pathfmt.h"
 #include "shim.h"
+#include "gate.h"
 #include "stats.h"
 #include "tenant.h"
 #include "wrap.h"
@@ -98,6 +99,7 @@ static void driver_load_once(void)
 	if (r == 0) {
 		graphs_bind();
 		memory_bind();
+		gate_bind();
 	}
 	loading = false;
 	__atomic_store_n(&driver.status, r, __ATOMIC_RELEASE);

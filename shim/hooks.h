@@ -21,10 +21,10 @@
  * prototype.
  *
  * Adding a hook is one line. Kinds (see shim/wrap.h):
- *   LAUNCH      a kernel launch; extra = the stream (capture is detected)
+ *   LAUNCH      a kernel launch, paced by the gate; extra = (stream, function, grid size)
  *   MULTI       cooperative multi-device launch; extra = number of kernels
  *   HOSTFN      a host function enqueued on a stream
- *   GRAPH       a graph launch; extra = the executable graph
+ *   GRAPH       a graph launch, paced by the gate; extra = (stream, executable graph)
  *   ALLOC       a device allocation, charged to the quota before the driver is
  *               called; extra = (kind of handle, device, size to reserve,
  *               handle, real size), the last two read only after success
@@ -47,20 +47,20 @@
 	X(cuGetProcAddress, cuGetProcAddress, CUSTOM, 0, (0), (const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags), (symbol, pfn, cudaVersion, flags)) \
 	X(cuGetProcAddress_v2, cuGetProcAddress, CUSTOM, 0, (0), (const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags, CUdriverProcAddressQueryResult *symbolStatus), (symbol, pfn, cudaVersion, flags, symbolStatus)) \
 	/* kernel launches */                                                                       \
-	X(cuLaunchKernel, cuLaunchKernel, LAUNCH, 0, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
-	X(cuLaunchKernel_ptsz, cuLaunchKernel, LAUNCH, 1, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
-	X(cuLaunchKernelEx, cuLaunchKernelEx, LAUNCH, 0, (wrap_config_stream(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
-	X(cuLaunchKernelEx_ptsz, cuLaunchKernelEx, LAUNCH, 1, (wrap_config_stream(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
-	X(cuLaunchCooperativeKernel, cuLaunchCooperativeKernel, LAUNCH, 0, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
-	X(cuLaunchCooperativeKernel_ptsz, cuLaunchCooperativeKernel, LAUNCH, 1, (hStream), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
+	X(cuLaunchKernel, cuLaunchKernel, LAUNCH, 0, (hStream, f, WRAP_GRID(gridDimX, gridDimY, gridDimZ)), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
+	X(cuLaunchKernel_ptsz, cuLaunchKernel, LAUNCH, 1, (hStream, f, WRAP_GRID(gridDimX, gridDimY, gridDimZ)), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra)) \
+	X(cuLaunchKernelEx, cuLaunchKernelEx, LAUNCH, 0, (wrap_config_stream(config), f, wrap_config_grid(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
+	X(cuLaunchKernelEx_ptsz, cuLaunchKernelEx, LAUNCH, 1, (wrap_config_stream(config), f, wrap_config_grid(config)), (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra)) \
+	X(cuLaunchCooperativeKernel, cuLaunchCooperativeKernel, LAUNCH, 0, (hStream, f, WRAP_GRID(gridDimX, gridDimY, gridDimZ)), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
+	X(cuLaunchCooperativeKernel_ptsz, cuLaunchCooperativeKernel, LAUNCH, 1, (hStream, f, WRAP_GRID(gridDimX, gridDimY, gridDimZ)), (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams)) \
 	X(cuLaunchCooperativeKernelMultiDevice, cuLaunchCooperativeKernelMultiDevice, MULTI, 0, (numDevices), (CUDA_LAUNCH_PARAMS *launchParamsList, unsigned int numDevices, unsigned int flags), (launchParamsList, numDevices, flags)) \
-	X(cuLaunch, cuLaunch, LAUNCH, 0, (NULL), (CUfunction f), (f))                                 \
-	X(cuLaunchGrid, cuLaunchGrid, LAUNCH, 0, (NULL), (CUfunction f, int grid_width, int grid_height), (f, grid_width, grid_height)) \
-	X(cuLaunchGridAsync, cuLaunchGridAsync, LAUNCH, 0, (hStream), (CUfunction f, int grid_width, int grid_height, CUstream hStream), (f, grid_width, grid_height, hStream)) \
+	X(cuLaunch, cuLaunch, LAUNCH, 0, (NULL, f, 1), (CUfunction f), (f))                                 \
+	X(cuLaunchGrid, cuLaunchGrid, LAUNCH, 0, (NULL, f, WRAP_GRID(grid_width, grid_height, 1)), (CUfunction f, int grid_width, int grid_height), (f, grid_width, grid_height)) \
+	X(cuLaunchGridAsync, cuLaunchGridAsync, LAUNCH, 0, (hStream, f, WRAP_GRID(grid_width, grid_height, 1)), (CUfunction f, int grid_width, int grid_height, CUstream hStream), (f, grid_width, grid_height, hStream)) \
 	X(cuLaunchHostFunc, cuLaunchHostFunc, HOSTFN, 0, (hStream), (CUstream hStream, CUhostFn fn, void *userData), (hStream, fn, userData)) \
 	X(cuLaunchHostFunc_ptsz, cuLaunchHostFunc, HOSTFN, 1, (hStream), (CUstream hStream, CUhostFn fn, void *userData), (hStream, fn, userData)) \
-	X(cuGraphLaunch, cuGraphLaunch, GRAPH, 0, (hGraph), (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream)) \
-	X(cuGraphLaunch_ptsz, cuGraphLaunch, GRAPH, 1, (hGraphExec), (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream)) \
+	X(cuGraphLaunch, cuGraphLaunch, GRAPH, 0, (hStream, hGraph), (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream)) \
+	X(cuGraphLaunch_ptsz, cuGraphLaunch, GRAPH, 1, (hStream, hGraphExec), (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream)) \
 	/* graphs and stream capture, so that graph replays count the kernels they run */           \
 	X(cuStreamBeginCapture, cuStreamBeginCapture, CAPTURE, 0, (hStream), (CUstream hStream), (hStream)) \
 	X(cuStreamBeginCapture_ptsz, cuStreamBeginCapture, CAPTURE, 1, (hStream), (CUstream hStream), (hStream)) \

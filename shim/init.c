@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "gate.h"
 #include "memory.h"
 #include "stats.h"
 #include "tenant.h"
@@ -52,6 +53,7 @@ static void atfork_child(void)
 	graphs_reset();
 	memory_forget_all();
 	contexts_forget_all();
+	gate_forget_all();
 }
 
 __attribute__((constructor)) static void shim_init(void)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "shim.h"
+#include "gate.h"
 #include "memory.h"
 #include "stats.h"
 
@@ -37,6 +38,13 @@ static inline CUresult wrap_result(enum shim_hook id, CUresult rc)
 static inline CUstream wrap_config_stream(const CUlaunchConfig *config)
 {
 	return config ? config->hStream : NULL;
+}
+
+#define WRAP_GRID(x, y, z) ((uint64_t)(x) * (uint64_t)(y) * (uint64_t)(z))
+
+static inline uint64_t wrap_config_grid(const CUlaunchConfig *config)
+{
+	return config ? WRAP_GRID(config->gridDimX, config->gridDimY, config->gridDimZ) : 0;
 }
 
 /* Array footprints from their descriptors (any ABI version); NULL-safe, as
@@ -86,8 +94,6 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	WRAP_THEN(sym, params, args, memory_credit(UNPAREN extra))
 #define WRAP_MULTI(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, stats_add(&shim_stats.multi_kernels, UNPAREN extra))
-#define WRAP_GRAPH(sym, ptsz, extra, params, args) \
-	WRAP_THEN(sym, params, args, graphs_launched(UNPAREN extra))
 #define WRAP_CAPTURE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_capture_begun())
 #define WRAP_INSTANTIATE(sym, ptsz, extra, params, args) \
@@ -138,19 +144,49 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 
 /* A launch made while its stream is being captured is recorded into a graph
  * and runs only when that graph is launched; counting it apart keeps
- * "kernels run" exact. Captures are rare, so the check costs one load. */
-#define WRAP_LAUNCH(sym, ptsz, extra, params, args)                                           \
+ * "kernels run" exact, and it is not paced. Captures are rare, so the check
+ * costs one load; the gate costs one more when the tenant is not paced. */
+#define WRAP_LAUNCH(sym, ptsz, extra, params, args) \
+	WRAP_LAUNCH_(sym, ptsz, params, args, UNPAREN extra)
+#define WRAP_LAUNCH_(sym, ptsz, params, args, ...) \
+	WRAP_LAUNCH_GATED(sym, ptsz, params, args, __VA_ARGS__)
+#define WRAP_LAUNCH_GATED(sym, ptsz, params, args, stream, what, grid)                        \
 	SHIM_EXPORT CUresult sym params                                                       \
 	{                                                                                     \
+		struct gate_ticket ticket;                                                    \
 		WRAP_RESOLVE(sym);                                                            \
 		stats_count(HOOK_##sym);                                                      \
 		bool captured =                                                               \
 			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) && \
-			graphs_stream_capturing(ptsz, UNPAREN extra);                         \
+			graphs_stream_capturing(ptsz, stream);                                \
+		ticket.sampling = false;                                                      \
+		if (likely(!captured))                                                        \
+			gate_enter(&ticket, ptsz, stream, what, grid);                        \
 		CUresult rc = REAL(sym) args;                                                 \
+		gate_leave(&ticket, rc);                                                      \
 		if (unlikely(captured) && rc == CUDA_SUCCESS)                                 \
 			stats_add(&shim_stats.captured[HOOK_##sym], 1);                       \
 		return wrap_result(HOOK_##sym, rc);                                           \
+	}
+
+/* A graph launch runs the kernels counted when it was instantiated. */
+#define WRAP_GRAPH(sym, ptsz, extra, params, args) \
+	WRAP_GRAPH_(sym, ptsz, params, args, UNPAREN extra)
+#define WRAP_GRAPH_(sym, ptsz, params, args, ...) \
+	WRAP_GRAPH_GATED(sym, ptsz, params, args, __VA_ARGS__)
+#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec) \
+	SHIM_EXPORT CUresult sym params                         \
+	{                                                       \
+		struct gate_ticket ticket;                      \
+		WRAP_RESOLVE(sym);                              \
+		stats_count(HOOK_##sym);                        \
+		ticket.sampling = false;                        \
+		gate_enter(&ticket, ptsz, stream, exec, 0);     \
+		CUresult rc = REAL(sym) args;                   \
+		gate_leave(&ticket, rc);                        \
+		if (rc == CUDA_SUCCESS)                         \
+			graphs_launched(exec);                  \
+		return wrap_result(HOOK_##sym, rc);             \
 	}
 
 /* Capture ends even when the driver reports the capture invalidated. */

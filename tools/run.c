@@ -17,11 +17,15 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "policy/pace.h"
 #include "policy/size.h"
 #include "run.h"
 #include "shim-path.h"
 #include "stats-summary.h"
 #include "tenant-segment.h"
+
+/* How far a paced command may run ahead of its share: a few kernels. */
+#define RUN_BURST_NS 4000000ull
 
 static const char run_usage[] =
 	"Usage: cuslice run [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -35,6 +39,9 @@ static const char run_usage[] =
 	"                       left out get none). Applications see SIZE as the device's\n"
 	"                       memory (cudaMemGetInfo, torch.cuda.mem_get_info, NVML).\n"
 	"      --device N       give COMMAND only GPU N (it sees it as device 0)\n"
+	"      --limit P%       keep the GPU busy with COMMAND's kernels at most P% of the\n"
+	"                       time, even when nothing else runs: launches are paced by\n"
+	"                       their GPU time, measured as they run\n"
 	"      --summary        when COMMAND exits, print what the shim saw (kernels run,\n"
 	"                       graph launches, allocations, launch paths) on stderr\n"
 	"      --stats-dir DIR  keep each process's counters as DIR/stats.<pid>.json\n"
@@ -45,6 +52,7 @@ static const char run_usage[] =
 
 struct run_options {
 	const char *vram;
+	const char *limit;
 	const char *device;
 	bool summary;
 	const char *stats_dir;
@@ -54,9 +62,13 @@ struct run_options {
 static int parse(int argc, char **argv, struct run_options *ret)
 {
 	static const struct option longopts[] = {
-		{"vram", required_argument, NULL, 'v'}, {"device", required_argument, NULL, 'D'},
-		{"summary", no_argument, NULL, 's'},	{"stats-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},	{0},
+		{"vram", required_argument, NULL, 'v'},
+		{"limit", required_argument, NULL, 'l'},
+		{"device", required_argument, NULL, 'D'},
+		{"summary", no_argument, NULL, 's'},
+		{"stats-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	struct run_options o = {0};
 	int c;
@@ -67,6 +79,9 @@ static int parse(int argc, char **argv, struct run_options *ret)
 		switch (c) {
 		case 'v':
 			o.vram = optarg;
+			break;
+		case 'l':
+			o.limit = optarg;
 			break;
 		case 'D':
 			o.device = optarg;
@@ -193,8 +208,17 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 	int count, n, r;
 	char err[768];
 
+	uint32_t limit_ppm = 0;
+
 	*ret = NULL;
-	if (!o->vram && !o->device)
+	if (o->limit && policy_share_ppm(o->limit, &limit_ppm) < 0) {
+		fprintf(stderr,
+			"cuslice run: --limit \"%s\": use a percentage of GPU time above 0 "
+			"and at most 100%%, such as 30%% or 12.5%%\n",
+			o->limit);
+		return -EINVAL;
+	}
+	if (!o->vram && !o->device && !o->limit)
 		return 0;
 	if ((r = devices_query(devices, &count, err, sizeof(err))) < 0) {
 		fprintf(stderr, "cuslice run: %s needs the GPU driver: %s\n",
@@ -215,7 +239,7 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 			return r;
 		}
 	}
-	if (!o->vram)
+	if (!o->vram && !o->limit)
 		return 0;
 	const char *daemon = getenv("CUSLICE_SOCKET");
 	if (!daemon || !*daemon)
@@ -228,8 +252,9 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 		return -EEXIST;
 	}
 	for (int i = 0; i < n; i++)
-		totals[i] = devices[i].total;
-	if ((r = policy_vram_parse(o->vram, totals, (uint32_t)n, &vram, err, sizeof(err))) < 0) {
+		vram.bytes[i] = totals[i] = devices[i].total; /* no --vram: the whole device */
+	if (o->vram &&
+	    (r = policy_vram_parse(o->vram, totals, (uint32_t)n, &vram, err, sizeof(err))) < 0) {
 		fprintf(stderr, "cuslice run: --vram %s\n", err);
 		return r;
 	}
@@ -244,6 +269,8 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 		seg->devices[i].quota = vram.bytes[i];
 		memcpy(seg->devices[i].uuid, devices[i].uuid, sizeof(devices[i].uuid));
 	}
+	seg->sched.burst_ns = RUN_BURST_NS;
+	seg->sched.share_ppm = limit_ppm;
 	setenv("CUSLICE_SEGMENT", tenant_segment_path(t), 1);
 	*ret = t;
 	return 0;

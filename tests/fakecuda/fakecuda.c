@@ -22,6 +22,8 @@
 #include <cuda.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -142,6 +144,8 @@ static int current_device(void)
 	return current_ctx ? ((struct fake_ctx *)current_ctx)->device : 0;
 }
 
+static void gpu_attach(void);
+
 /* ---- init, devices, contexts ------------------------------------------- */
 
 EXPORT CUresult cuInit(unsigned int flags)
@@ -153,6 +157,7 @@ EXPORT CUresult cuInit(unsigned int flags)
 		device_count = 1;
 	memory_total = env_size("FAKECUDA_MEMORY", 80ull << 30);
 	context_bytes = env_size("FAKECUDA_CONTEXT_BYTES", 0);
+	gpu_attach();
 	for (int i = 0; i < device_count; i++)
 		primary_ctx[i].device = i;
 	initialized = true;
@@ -387,27 +392,52 @@ EXPORT CUresult cuCtxGetDevice(CUdevice *dev)
 
 /* ---- simulated time ------------------------------------------------------ */
 
-static void gpu_run(uint64_t duration_ns)
+/* The simulated GPU runs one kernel at a time, in submission order. With
+ * FAKECUDA_SHARED_GPU=FILE, every process naming the same file shares one
+ * GPU, as processes share a real one. */
+static uint64_t *gpu_busy_until = &gpu_busy_until_ns;
+static uint64_t my_last_end_ns; /* when this process's last kernel ends */
+
+static void gpu_attach(void)
 {
-	pthread_mutex_lock(&lock);
-	uint64_t now = now_ns();
-	if (gpu_busy_until_ns < now)
-		gpu_busy_until_ns = now;
-	gpu_busy_until_ns += duration_ns;
-	pthread_mutex_unlock(&lock);
+	const char *path = getenv("FAKECUDA_SHARED_GPU");
+	int fd = path && *path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, sizeof(uint64_t)) == 0) {
+		void *p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED)
+			gpu_busy_until = p;
+	}
+	close(fd);
 }
 
-static void gpu_wait(void)
+static uint64_t gpu_run(uint64_t duration_ns)
 {
-	pthread_mutex_lock(&lock);
-	uint64_t until = gpu_busy_until_ns;
-	pthread_mutex_unlock(&lock);
+	uint64_t now = now_ns(), old = __atomic_load_n(gpu_busy_until, __ATOMIC_RELAXED), start;
+
+	do {
+		start = old > now ? old : now;
+	} while (!__atomic_compare_exchange_n(gpu_busy_until, &old, start + duration_ns, true,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	__atomic_store_n(&my_last_end_ns, start + duration_ns, __ATOMIC_RELAXED);
+	return start + duration_ns;
+}
+
+static void sleep_until(uint64_t until)
+{
 	uint64_t now = now_ns();
 	if (until > now) {
 		struct timespec ts = {.tv_sec = (until - now) / 1000000000ull,
 				      .tv_nsec = (until - now) % 1000000000ull};
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void gpu_wait(void)
+{
+	sleep_until(__atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED));
 }
 
 EXPORT CUresult cuCtxSynchronize(void)
@@ -1173,6 +1203,73 @@ EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
 	COUNT();
 	REQUIRE_INIT();
 	memset(dst, 0, n);
+	return CUDA_SUCCESS;
+}
+
+/* ---- events: the simulated time at which the stream reaches them -------- */
+
+struct fake_event {
+	uint64_t at_ns;
+};
+
+EXPORT CUresult cuEventCreate(CUevent *e, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	*e = (CUevent)calloc(1, sizeof(struct fake_event));
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuEventDestroy_v2(CUevent e)
+{
+	COUNT();
+	free(e);
+	return CUDA_SUCCESS;
+}
+
+static CUresult event_record(CUevent e, CUstream s, bool ptsz)
+{
+	REQUIRE_INIT();
+	if (!e)
+		return CUDA_ERROR_INVALID_HANDLE;
+	uint64_t now = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
+	((struct fake_event *)e)->at_ns = end > now ? end : now;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuEventRecord(CUevent e, CUstream s)
+{
+	COUNT();
+	return event_record(e, s, false);
+}
+
+EXPORT CUresult cuEventRecord_ptsz(CUevent e, CUstream s)
+{
+	COUNT();
+	return event_record(e, s, true);
+}
+
+EXPORT CUresult cuEventQuery(CUevent e)
+{
+	COUNT();
+	REQUIRE_INIT();
+	return now_ns() >= ((struct fake_event *)e)->at_ns ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
+}
+
+EXPORT CUresult cuEventSynchronize(CUevent e)
+{
+	COUNT();
+	REQUIRE_INIT();
+	sleep_until(((struct fake_event *)e)->at_ns);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)
+{
+	COUNT();
+	REQUIRE_INIT();
+	uint64_t a = ((struct fake_event *)start)->at_ns, b = ((struct fake_event *)end)->at_ns;
+	*ms = b >= a ? (float)(b - a) / 1e6f : 0;
 	return CUDA_SUCCESS;
 }
 

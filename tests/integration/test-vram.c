@@ -296,6 +296,40 @@ static void test_sigkill_without_the_watcher(void **state)
 	assert_true(ms < 1000);
 }
 
+static double share_of(const struct run_result *r)
+{
+	long kernels;
+	double share = -1;
+
+	if (r->status != 0 || sscanf(r->out, "kernels %ld gpu_share %lf", &kernels, &share) != 2)
+		fail_msg("share-workload: exit %d: %s%s", r->status, r->out, r->err);
+	return share;
+}
+
+/* --limit caps GPU time even when the command is alone on the GPU. */
+static void test_limit_caps_gpu_time(void **state)
+{
+	struct run_result r;
+	char *alone[] = {"run", "--", (char *)harness_path("SHARE_WORKLOAD"), "1", "1000", NULL};
+	char *limited[] = {"run", "--limit", "30%", "--", (char *)harness_path("SHARE_WORKLOAD"),
+			   "1",	  "1000",    NULL};
+
+	run_cli(alone, NULL, &r);
+	double free_share = share_of(&r);
+	run_cli(limited, NULL, &r);
+	double capped = share_of(&r);
+	print_message("1 ms kernels: %.1f%% of GPU time alone, %.1f%% under --limit 30%%\n",
+		      100 * free_share, 100 * capped);
+	assert_true(free_share > 0.85);
+	assert_true(capped <= 0.31);
+	assert_true(capped >= 0.20);
+
+	char *bad[] = {"run", "--limit", "130%", "--", "/bin/true", NULL};
+	run_cli(bad, NULL, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--limit \"130%\": use a percentage of GPU time"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_allocation_variant),
 		cmocka_unit_test(test_quota_per_device),
 		cmocka_unit_test(test_sigkill_without_the_watcher),
+		cmocka_unit_test(test_limit_caps_gpu_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

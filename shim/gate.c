@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The launch gate: paces a tenant's launches so that it keeps the GPU busy
+ * no more than its share of the time (policy/pace.c), charging each launch
+ * with its predicted GPU time.
+ *
+ * The prediction comes from a per-process cost model keyed by (function,
+ * grid size): launches are timed with a pair of CUDA events, the first four
+ * of each key and one in 64 after that, and the model keeps a low envelope
+ * of the samples, since a kernel timed while another context holds the GPU
+ * looks longer than it is. A key never seen before is timed synchronously
+ * once, so that a tenant cannot queue a burst of unknown-but-long kernels.
+ *
+ * Nothing here runs unless the tenant's segment asks for pacing: the launch
+ * wrappers test one pointer.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <time.h>
+
+#include "gate.h"
+#include "policy/pace.h"
+#include "tenant.h"
+
+#define COSTS 4096	      /* direct-mapped; a power of two */
+#define DEFAULT_COST_NS 20000 /* until a key is measured */
+#define SAMPLE_EVERY 64
+#define LEARN_SAMPLES 4
+#define PENDING 32
+
+struct cost {
+	uint64_t key;
+	uint32_t ns;
+	uint32_t samples;
+};
+
+struct sample {
+	CUevent start, end;
+	struct cost *cost;
+	uint64_t key;
+};
+
+struct cuslice_sched *shim_gate;
+
+static struct cost costs[COSTS];
+static uint32_t launch_counter;
+
+static struct {
+	pthread_mutex_t lock;
+	CUcontext ctx; /* events belong to the context they were made in */
+	struct sample pending[PENDING];
+	int npending;
+	CUevent spare[2 * PENDING];
+	int nspare;
+} samples = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct {
+	__typeof__(&cuEventCreate) create;
+	__typeof__(&cuEventRecord) record;
+	__typeof__(&cuEventRecord_ptsz) record_ptsz;
+	__typeof__(&cuEventQuery) query;
+	__typeof__(&cuEventSynchronize) synchronize;
+	__typeof__(&cuEventElapsedTime_v2) elapsed;
+	__typeof__(&cuCtxGetCurrent) get_current;
+} drv;
+
+void gate_bind(void)
+{
+	struct cuslice_segment *seg = tenant_segment();
+
+	drv.create = (__typeof__(drv.create))shim_driver_symbol("cuEventCreate");
+	drv.record = (__typeof__(drv.record))shim_driver_symbol("cuEventRecord");
+	drv.record_ptsz = (__typeof__(drv.record_ptsz))shim_driver_symbol("cuEventRecord_ptsz");
+	drv.query = (__typeof__(drv.query))shim_driver_symbol("cuEventQuery");
+	drv.synchronize = (__typeof__(drv.synchronize))shim_driver_symbol("cuEventSynchronize");
+	drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime_v2");
+	if (!drv.elapsed)
+		drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime");
+	drv.get_current = (__typeof__(drv.get_current))shim_driver_symbol("cuCtxGetCurrent");
+	if (seg && drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
+		__atomic_store_n(&shim_gate, &seg->sched, __ATOMIC_RELEASE);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct cost *cost_of(uint64_t key)
+{
+	struct cost *c = &costs[(key * 0x9e3779b97f4a7c15ull) >> 52 & (COSTS - 1)];
+
+	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key) {
+		/* evict: a new key starts unmeasured */
+		__atomic_store_n(&c->samples, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->ns, DEFAULT_COST_NS, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->key, key, __ATOMIC_RELAXED);
+	}
+	return c;
+}
+
+/* A low envelope: down at once, up slowly. */
+static void cost_learn(struct cost *c, uint64_t key, uint32_t ns)
+{
+	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
+		return;
+	uint32_t count = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
+	uint32_t old = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
+	uint32_t learned = count == 0 || ns < old ? ns : old + (ns - old) / 16;
+	__atomic_store_n(&c->ns, learned ? learned : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->samples, count + 1, __ATOMIC_RELAXED);
+}
+
+static bool take_events(CUevent *start, CUevent *end)
+{
+	CUcontext ctx = NULL;
+
+	if (drv.get_current(&ctx) != CUDA_SUCCESS || !ctx)
+		return false;
+	if (samples.ctx != ctx) { /* another context: its own events */
+		samples.nspare = 0;
+		samples.ctx = ctx;
+	}
+	for (int i = 0; i < 2; i++) {
+		CUevent *e = i ? end : start;
+		if (samples.nspare > 0)
+			*e = samples.spare[--samples.nspare];
+		else if (drv.create(e, CU_EVENT_DEFAULT) != CUDA_SUCCESS)
+			return false;
+	}
+	return true;
+}
+
+/* Learns from the samples that have completed; keeps the others. */
+static void harvest(bool wait_all)
+{
+	int kept = 0;
+
+	for (int i = 0; i < samples.npending; i++) {
+		struct sample *s = &samples.pending[i];
+		float ms;
+		if (wait_all)
+			drv.synchronize(s->end);
+		CUresult q = drv.query(s->end);
+		if (q == CUDA_ERROR_NOT_READY) {
+			samples.pending[kept++] = *s;
+			continue;
+		}
+		if (q == CUDA_SUCCESS && drv.elapsed(&ms, s->start, s->end) == CUDA_SUCCESS)
+			cost_learn(s->cost, s->key, (uint32_t)(ms * 1e6f));
+		if (samples.nspare + 2 <= 2 * PENDING) {
+			samples.spare[samples.nspare++] = s->start;
+			samples.spare[samples.nspare++] = s->end;
+		}
+	}
+	samples.npending = kept;
+}
+
+static CUresult record(CUevent e, CUstream stream, bool ptsz)
+{
+	return ptsz && drv.record_ptsz ? drv.record_ptsz(e, stream) : drv.record(e, stream);
+}
+
+void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
+		     uint64_t grid)
+{
+	struct cuslice_sched *s = shim_gate;
+	uint64_t key = (uint64_t)(uintptr_t)what * 31 + grid;
+	struct cost *c = cost_of(key);
+	uint32_t n = __atomic_add_fetch(&launch_counter, 1, __ATOMIC_RELAXED);
+	uint64_t now = now_ns();
+
+	*t = (struct gate_ticket){0};
+	uint64_t wait = policy_pace(s, now, __atomic_load_n(&c->ns, __ATOMIC_RELAXED));
+	if (wait) {
+		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
+				      .tv_nsec = (long)(wait % 1000000000ull)};
+		nanosleep(&ts, NULL);
+		__atomic_fetch_add(&s->throttled_ns, wait, __ATOMIC_RELAXED);
+	}
+	if (now - __atomic_load_n(&s->last_active_ns, __ATOMIC_RELAXED) > 1000000)
+		__atomic_store_n(&s->last_active_ns, now, __ATOMIC_RELAXED);
+
+	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
+	if (seen >= LEARN_SAMPLES && n % SAMPLE_EVERY)
+		return;
+	pthread_mutex_lock(&samples.lock);
+	harvest(false);
+	if (samples.npending < PENDING && take_events(&t->start, &t->end) &&
+	    record(t->start, stream, ptsz) == CUDA_SUCCESS) {
+		t->sampling = true;
+		t->stream = stream;
+		t->ptsz = ptsz;
+		t->cost = c;
+		t->key = key;
+		t->unknown = seen == 0;
+	}
+	pthread_mutex_unlock(&samples.lock);
+}
+
+void gate_leave_slow(struct gate_ticket *t, CUresult rc)
+{
+	pthread_mutex_lock(&samples.lock);
+	if (rc == CUDA_SUCCESS && record(t->end, t->stream, t->ptsz) == CUDA_SUCCESS &&
+	    samples.npending < PENDING) {
+		samples.pending[samples.npending++] = (struct sample){
+			.start = t->start, .end = t->end, .cost = t->cost, .key = t->key};
+		/* never seen before: learn its cost before admitting more of it */
+		if (t->unknown)
+			harvest(true);
+	} else if (samples.nspare + 2 <= 2 * PENDING) {
+		samples.spare[samples.nspare++] = t->start;
+		samples.spare[samples.nspare++] = t->end;
+	}
+	pthread_mutex_unlock(&samples.lock);
+}
+
+/* After fork: the parent's events are not the child's; the pacing stays. */
+void gate_forget_all(void)
+{
+	samples.npending = samples.nspare = 0;
+	samples.ctx = NULL;
+	pthread_mutex_init(&samples.lock, NULL);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The launch gate (gate.c): one pointer test on the launch path when off. */
+#pragma once
+
+#include "policy/segment.h"
+#include "shim.h"
+
+struct cost;
+
+struct gate_ticket {
+	bool sampling; /* this launch is being timed */
+	bool ptsz;
+	bool unknown; /* its cost was never measured */
+	CUevent start, end;
+	CUstream stream;
+	struct cost *cost;
+	uint64_t key;
+};
+
+/* The tenant's pacing state, or NULL: nothing to do. */
+extern struct cuslice_sched *shim_gate;
+
+void gate_bind(void);
+void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
+		     uint64_t grid);
+void gate_leave_slow(struct gate_ticket *t, CUresult rc);
+void gate_forget_all(void);
+
+/* Before a launch of `what` (a function or an executable graph) on `stream`. */
+static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
+			      uint64_t grid)
+{
+	if (unlikely(__atomic_load_n(&shim_gate, __ATOMIC_RELAXED)) &&
+	    __atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED))
+		gate_enter_slow(t, ptsz, stream, what, grid);
+}
+
+static inline void gate_leave(struct gate_ticket *t, CUresult rc)
+{
+	if (unlikely(t->sampling))
+		gate_leave_slow(t, rc);
+}
