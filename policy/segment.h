@@ -30,6 +30,7 @@ struct cuslice_proc {
 	uint64_t start_time; /* clock ticks after boot (/proc/PID/stat field 22): a
 			      * recycled pid never matches */
 	uint64_t reserved[CUSLICE_MAX_DEVICES];
+	uint64_t launches; /* kernel and graph launches, for activity and rates */
 };
 
 /*

@@ -41,6 +41,7 @@ struct sample {
 };
 
 struct cuslice_sched *shim_gate;
+uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
 static uint32_t launch_counter;
@@ -77,6 +78,8 @@ void gate_bind(void)
 	if (!drv.elapsed)
 		drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime");
 	drv.get_current = (__typeof__(drv.get_current))shim_driver_symbol("cuCtxGetCurrent");
+	struct cuslice_proc *self = seg ? tenant_self() : NULL;
+	shim_launch_count = self ? &self->launches : NULL;
 	if (seg && drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
 		__atomic_store_n(&shim_gate, &seg->sched, __ATOMIC_RELEASE);
 }
@@ -220,6 +223,7 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 /* After fork: the parent's events are not the child's; the pacing stays. */
 void gate_forget_all(void)
 {
+	shim_launch_count = NULL; /* the parent's slot counts the parent */
 	samples.npending = samples.nspare = 0;
 	samples.ctx = NULL;
 	pthread_mutex_init(&samples.lock, NULL);

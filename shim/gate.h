@@ -19,6 +19,9 @@ struct gate_ticket {
 
 /* The tenant's pacing state, or NULL: nothing to do. */
 extern struct cuslice_sched *shim_gate;
+/* This process's launch counter in the tenant's segment (the scheduler reads
+ * it to see who is active), or NULL. */
+extern uint64_t *shim_launch_count;
 
 void gate_bind(void);
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
@@ -30,8 +33,11 @@ void gate_forget_all(void);
 static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 			      uint64_t grid)
 {
-	if (unlikely(__atomic_load_n(&shim_gate, __ATOMIC_RELAXED)) &&
-	    __atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED))
+	if (likely(!__atomic_load_n(&shim_gate, __ATOMIC_RELAXED)))
+		return;
+	if (shim_launch_count)
+		__atomic_fetch_add(shim_launch_count, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED))
 		gate_enter_slow(t, ptsz, stream, what, grid);
 }
 

@@ -27,20 +27,24 @@
 static const char admin_usage[] =
 	"Usage: cuslice get tenants [-o json]\n"
 	"       cuslice describe TENANT [-o json]\n"
-	"       cuslice set TENANT --vram SIZE\n"
+	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
 	"\n"
 	"Options:\n"
 	"      --vram SIZE    as for `cuslice run --vram`: 8GiB, 50%, 0=20GiB,1=10GiB\n"
+	"      --weight N     share of GPU time against the other tenants launching at the\n"
+	"                     same time, 1 to 10000 (default 1); idle tenants' time goes to\n"
+	"                     the others\n"
+	"      --limit P%     cap on GPU time even when alone (none: no cap)\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
 	"  -h, --help         show this help\n";
 
 struct admin_options {
-	const char *vram, *socket, *output;
+	const char *vram, *weight, *limit, *socket, *output;
 	char **args;
 	int nargs;
 };
@@ -49,6 +53,8 @@ static int parse(int argc, char **argv, struct admin_options *o)
 {
 	static const struct option longopts[] = {
 		{"vram", required_argument, NULL, 'v'},
+		{"weight", required_argument, NULL, 'w'},
+		{"limit", required_argument, NULL, 'l'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -66,6 +72,12 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		switch (c) {
 		case 'v':
 			o->vram = optarg;
+			break;
+		case 'w':
+			o->weight = optarg;
+			break;
+		case 'l':
+			o->limit = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -165,8 +177,8 @@ static int print_reply(json_object *reply, const struct admin_options *o, const 
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		return 0;
 	}
-	printf("%-40s %3s %12s %12s %9s %s\n", "TENANT", "GPU", "VRAM USED", "VRAM QUOTA",
-	       "PROCESSES", "QUOTA");
+	printf("%-32s %3s %11s %11s %9s %7s %6s %6s %8s\n", "TENANT", "GPU", "VRAM USED",
+	       "VRAM QUOTA", "PROCESSES", "QUOTA", "WEIGHT", "LIMIT", "SHARE");
 	json_object_object_get_ex(reply, list_key, &list);
 	if (json_object_is_type(list, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(list); i++)
@@ -191,10 +203,26 @@ int cuslice_admin(int argc, char **argv)
 	} else if (strcmp(verb, "describe") == 0 && o.nargs == 1) {
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
-	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && o.vram) {
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && (o.vram || o.weight || o.limit)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
-		json_object_object_add(req, "vram", json_object_new_string(o.vram));
+		if (o.vram)
+			json_object_object_add(req, "vram", json_object_new_string(o.vram));
+		if (o.limit)
+			json_object_object_add(req, "limit", json_object_new_string(o.limit));
+		if (o.weight) {
+			char *end;
+			long long w = strtoll(o.weight, &end, 10);
+			if (!*o.weight || *end) {
+				fprintf(stderr,
+					"cuslice set: --weight \"%s\": use a whole number from 1 "
+					"to 10000\n",
+					o.weight);
+				json_object_put(req);
+				return 2;
+			}
+			json_object_object_add(req, "weight", json_object_new_int64(w));
+		}
 	} else {
 		fprintf(stderr, "cuslice %s: expected %s\n", verb,
 			strcmp(verb, "get") == 0   ? "`cuslice get tenants`"

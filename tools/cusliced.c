@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cusliced: the node daemon. Today it owns the tenants' VRAM quotas: every
- * process that loads the shim registers over the tenant socket and gets its
- * tenant's segment; `cuslice get/set/describe` read and change quotas over
- * the admin socket; quotas persist in the state file.
+ * cusliced: the node daemon. It owns the tenants' VRAM quotas and shares of
+ * GPU time: every process that loads the shim registers over the tenant
+ * socket and gets its tenant's segment; every 20 ms the scheduler shares GPU
+ * time among the tenants that are launching; `cuslice get/set/describe` read
+ * and change quotas over the admin socket; they persist in the state file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,11 +17,12 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
 
-#define SCAN_MS 50
+#define TICK_MS 20
 #define MAX_WATCHED 8192
 
 static const char usage[] =
@@ -139,6 +141,13 @@ static int setup(struct daemon *d, const struct options *o)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int serve(struct daemon *d)
 {
 	char tenant_path[4096], admin_path[4096];
@@ -179,7 +188,7 @@ static int serve(struct daemon *d)
 			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 3 + MAX_WATCHED - n);
 		}
 		first[d->ntenants] = n;
-		r = poll(fds, (nfds_t)n, SCAN_MS);
+		r = poll(fds, (nfds_t)n, TICK_MS);
 		if (r < 0 && errno != EINTR)
 			break;
 		for (int i = 0; r > 0 && i < d->ntenants; i++)
@@ -191,6 +200,7 @@ static int serve(struct daemon *d)
 			sockets_serve_admin(d, admin_fd);
 		if (fds[2].revents & POLLIN)
 			break;
+		sched_tick(d, now_ns());
 	}
 	/* tenants keep their segments; a new daemon re-adopts them */
 	unlink(tenant_path);

@@ -4,7 +4,8 @@
  *
  *   {"op": "get-tenants"}
  *   {"op": "describe", "tenant": "/kubepods/…"}
- *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB"}
+ *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB",
+ *    "weight": 3, "limit": "40%" | "none"}      (any of vram, weight, limit)
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
  */
@@ -18,6 +19,7 @@
 
 #include "daemon.h"
 #include "policy/cgroup.h"
+#include "policy/pace.h"
 #include "policy/quota.h"
 
 static char *reply_take(json_object *reply)
@@ -66,8 +68,21 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 					       &t->seg->devices[i].reserved, __ATOMIC_RELAXED)));
 		json_object_array_add(devices, dev);
 	}
+	const struct cuslice_sched *s = &t->seg->sched;
 	json_object_object_add(o, "tenant", json_object_new_string(t->name));
 	json_object_object_add(o, "configured", json_object_new_boolean(t->configured));
+	json_object_object_add(o, "weight", json_object_new_int((int)t->weight));
+	json_object_object_add(o, "limit_ppm", json_object_new_int((int)t->limit_ppm));
+	json_object_object_add(
+		o, "share_ppm",
+		json_object_new_int((int)__atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED)));
+	json_object_object_add(o, "launches", json_object_new_int64((int64_t)t->seen_launches));
+	json_object_object_add(
+		o, "gpu_time_admitted_ns",
+		json_object_new_int64((int64_t)__atomic_load_n(&s->admitted_ns, __ATOMIC_RELAXED)));
+	json_object_object_add(o, "throttled_ns",
+			       json_object_new_int64((int64_t)__atomic_load_n(&s->throttled_ns,
+									      __ATOMIC_RELAXED)));
 	json_object_object_add(o, "processes", json_object_new_int(nprocs));
 	json_object_object_add(o, "devices", devices);
 	if (processes)
@@ -101,34 +116,65 @@ static char *describe(struct daemon *d, const char *name)
 	return reply_take(reply);
 }
 
-static char *set(struct daemon *d, const char *name, const char *vram_text)
+struct set_request {
+	const char *vram, *limit;
+	int64_t weight; /* 0: not given */
+	bool has_weight;
+};
+
+/* Checks every value before anything changes. */
+static char *set_check(struct daemon *d, const char *name, const struct set_request *q,
+		       struct policy_vram *vram, uint32_t *limit_ppm)
 {
 	uint64_t totals[CUSLICE_MAX_DEVICES];
-	struct policy_vram vram;
 	char err[768];
-	struct tenant *t;
 
 	if (!name || !policy_tenant_name_valid(name))
 		return refuse("\"%s\" is not a tenant: tenants are cgroup paths such as "
 			      "/kubepods/pod1",
 			      name ? name : "");
-	if (!vram_text)
-		return refuse("nothing to set for \"%s\"; give vram", name);
+	if (!q->vram && !q->limit && !q->has_weight)
+		return refuse("nothing to set for \"%s\"; give vram, weight or limit", name);
 	for (int i = 0; i < d->ndevices; i++)
 		totals[i] = d->devices[i].total;
-	if (policy_vram_parse(vram_text, totals, (uint32_t)d->ndevices, &vram, err, sizeof(err)) <
-	    0)
+	if (q->vram &&
+	    policy_vram_parse(q->vram, totals, (uint32_t)d->ndevices, vram, err, sizeof(err)) < 0)
 		return refuse("vram %s", err);
+	if (q->has_weight && (q->weight < 1 || q->weight > 10000))
+		return refuse("weight %lld: use a whole number from 1 to 10000",
+			      (long long)q->weight);
+	*limit_ppm = 0;
+	if (q->limit && strcmp(q->limit, "none") != 0 && policy_share_ppm(q->limit, limit_ppm) < 0)
+		return refuse("limit \"%s\": use a percentage of GPU time such as 30%% or 12.5%%, "
+			      "or none",
+			      q->limit);
+	return NULL;
+}
+
+static char *set(struct daemon *d, const char *name, const struct set_request *q)
+{
+	struct policy_vram vram;
+	uint32_t limit_ppm;
+	char err[768];
+	struct tenant *t;
+	char *refused = set_check(d, name, q, &vram, &limit_ppm);
+
+	if (refused)
+		return refused;
 	int r = tenants_get(d, name, &t);
 	if (r < 0)
 		return refuse("tenant \"%s\": %s", name, strerror(-r));
-	bool was_configured = t->configured;
-	struct policy_vram was = t->vram;
-	t->configured = true;
-	t->vram = vram;
+	struct tenant was = *t;
+	if (q->vram) {
+		t->configured = true;
+		t->vram = vram;
+	}
+	if (q->has_weight)
+		t->weight = (uint32_t)q->weight;
+	if (q->limit)
+		t->limit_ppm = limit_ppm;
 	if (state_save(d, err, sizeof(err)) < 0) {
-		t->configured = was_configured;
-		t->vram = was;
+		*t = was;
 		return refuse("%s; nothing changed", err);
 	}
 	tenants_apply_quota(d, t);
@@ -157,9 +203,16 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = get_tenants(d);
 	else if (strcmp(op, "describe") == 0)
 		reply = describe(d, field(req, "tenant"));
-	else if (strcmp(op, "set") == 0)
-		reply = set(d, field(req, "tenant"), field(req, "vram"));
-	else
+	else if (strcmp(op, "set") == 0) {
+		json_object *w;
+		struct set_request q = {.vram = field(req, "vram"), .limit = field(req, "limit")};
+		if (json_object_object_get_ex(req, "weight", &w)) {
+			q.has_weight = true;
+			q.weight = json_object_is_type(w, json_type_int) ? json_object_get_int64(w)
+									 : -1;
+		}
+		reply = set(d, field(req, "tenant"), &q);
+	} else
 		reply = refuse("unknown op \"%s\"; ops: get-tenants, describe, set", op);
 	json_object_put(req);
 	return reply;

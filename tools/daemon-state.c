@@ -15,13 +15,14 @@
 static int load_tenant(struct daemon *d, const char *name, json_object *entry, char *err,
 		       size_t errlen)
 {
-	json_object *vram;
+	json_object *vram = NULL, *weight, *limit;
 	struct tenant *t;
 	int r;
 
-	if (!policy_tenant_name_valid(name) || !json_object_object_get_ex(entry, "vram", &vram) ||
-	    !json_object_is_type(vram, json_type_array) ||
-	    json_object_array_length(vram) != (size_t)d->ndevices) {
+	bool has_vram = json_object_object_get_ex(entry, "vram", &vram);
+	if (!policy_tenant_name_valid(name) ||
+	    (has_vram && (!json_object_is_type(vram, json_type_array) ||
+			  json_object_array_length(vram) != (size_t)d->ndevices))) {
 		snprintf(err, errlen, "%s: tenant \"%s\" is malformed or made for another machine",
 			 d->state_path, name);
 		return -EINVAL;
@@ -31,11 +32,17 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 			 strerror(-r));
 		return r;
 	}
-	t->configured = true;
+	t->configured = has_vram;
 	t->vram.ndevices = (uint32_t)d->ndevices;
-	for (int i = 0; i < d->ndevices; i++)
+	for (int i = 0; has_vram && i < d->ndevices; i++)
 		t->vram.bytes[i] =
 			(uint64_t)json_object_get_int64(json_object_array_get_idx(vram, i));
+	if (json_object_object_get_ex(entry, "weight", &weight))
+		t->weight = (uint32_t)json_object_get_int(weight);
+	if (json_object_object_get_ex(entry, "limit_ppm", &limit))
+		t->limit_ppm = (uint32_t)json_object_get_int(limit);
+	if (t->weight < 1)
+		t->weight = 1;
 	tenants_apply_quota(d, t);
 	return 0;
 }
@@ -63,6 +70,23 @@ int state_load(struct daemon *d, char *err, size_t errlen)
 	return r;
 }
 
+static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
+{
+	json_object *entry = json_object_new_object();
+
+	if (t->configured) {
+		json_object *vram = json_object_new_array();
+		for (int k = 0; k < d->ndevices; k++)
+			json_object_array_add(vram,
+					      json_object_new_int64((int64_t)t->vram.bytes[k]));
+		json_object_object_add(entry, "vram", vram);
+	}
+	json_object_object_add(entry, "weight", json_object_new_int((int)t->weight));
+	json_object_object_add(entry, "limit_ppm", json_object_new_int((int)t->limit_ppm));
+	return entry;
+}
+
+/* Only what the admin set: tenants left at the defaults are not kept. */
 static json_object *state_json(const struct daemon *d)
 {
 	json_object *root = json_object_new_object(), *tenants = json_object_new_object();
@@ -70,14 +94,8 @@ static json_object *state_json(const struct daemon *d)
 	json_object_object_add(root, "version", json_object_new_int(1));
 	for (int i = 0; i < d->ntenants; i++) {
 		const struct tenant *t = d->tenants[i];
-		if (!t->configured)
-			continue;
-		json_object *entry = json_object_new_object(), *vram = json_object_new_array();
-		for (int k = 0; k < d->ndevices; k++)
-			json_object_array_add(vram,
-					      json_object_new_int64((int64_t)t->vram.bytes[k]));
-		json_object_object_add(entry, "vram", vram);
-		json_object_object_add(tenants, t->name, entry);
+		if (t->configured || t->weight != 1 || t->limit_ppm)
+			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);
 	return root;

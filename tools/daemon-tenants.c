@@ -87,6 +87,7 @@ int tenants_get(struct daemon *d, const char *name, struct tenant **ret)
 		return -ENOMEM;
 	t->fd = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->weight = 1;
 	int r = segment_open(d, t);
 	if (r == 0 && !(t->watch = proc_watch_new(t->seg)))
 		r = -ENOMEM;

@@ -24,10 +24,14 @@ struct tenant {
 	char name[CUSLICE_TENANT_NAME_MAX];
 	int fd; /* the segment file */
 	struct cuslice_segment *seg;
-	bool configured;	  /* the admin set its quota; else the default applies */
+	bool configured;	  /* the admin set its VRAM quota; else the default applies */
 	struct policy_vram vram;  /* valid when configured */
+	uint32_t weight;	  /* share of GPU time against the other active tenants; >= 1 */
+	uint32_t limit_ppm;	  /* cap on GPU time, even alone; 0: none */
 	uint64_t connections;	  /* processes that registered */
 	struct proc_watch *watch; /* gives back what exiting processes held */
+	uint64_t seen_launches;	  /* the scheduler's last reading */
+	uint64_t active_until_ns; /* counts as active until then */
 };
 
 struct daemon {
@@ -47,6 +51,9 @@ struct tenant *tenants_find(struct daemon *d, const char *name);
 int tenants_get(struct daemon *d, const char *name, struct tenant **ret);
 void tenants_apply_quota(struct daemon *d, struct tenant *t);
 void tenants_free_all(struct daemon *d);
+
+/* daemon-sched.c: every tick, share GPU time among the active tenants. */
+void sched_tick(struct daemon *d, uint64_t now_ns);
 
 /* daemon-state.c */
 int state_load(struct daemon *d, char *err, size_t errlen);

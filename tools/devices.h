@@ -2,6 +2,7 @@
 /* The machine's GPUs, as the CUDA driver reports them to this process. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy/segment.h"

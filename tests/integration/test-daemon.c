@@ -164,6 +164,56 @@ static pid_t hold_in(const char *leaf, const char *bytes)
 	return pid;
 }
 
+/* Starts `prog args…` in cgroup `leaf` under the shim, on the GPU the test's
+ * processes share; returns its pid, and its stdout in *ret_out. */
+static pid_t spawn_in(const char *leaf, int *ret_out, char *const argv[])
+{
+	char dir[4096], gpu[4200];
+	int out[2];
+
+	cgroup_dir(leaf, dir, sizeof(dir));
+	snprintf(gpu, sizeof(gpu), "%s/gpu", harness_tmpdir());
+	assert_int_equal(pipe(out), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char self[32];
+		snprintf(self, sizeof(self), "%d", (int)getpid());
+		strcat(dir, "/cgroup.procs");
+		int fd = open(dir, O_WRONLY);
+		if (fd < 0 || write(fd, self, strlen(self)) < 0)
+			_exit(126);
+		close(fd);
+		dup2(out[1], STDOUT_FILENO);
+		setenv("LD_PRELOAD", harness_path("CUSLICE_SHIM"), 1);
+		setenv("LD_LIBRARY_PATH", harness_path("FAKECUDA_DIR"), 1);
+		setenv("CUSLICE_SOCKET", socket_env + strlen("CUSLICE_SOCKET="), 1);
+		setenv("FAKECUDA_SHARED_GPU", gpu, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	*ret_out = out[0];
+	return pid;
+}
+
+/* GPU share a share-workload run got, after it exits. */
+static double share_result(pid_t pid, int out)
+{
+	char text[256] = "";
+	long kernels;
+	double share = -1;
+	int status;
+
+	ssize_t n = read(out, text, sizeof(text) - 1);
+	close(out);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	text[n > 0 ? n : 0] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    sscanf(text, "kernels %ld gpu_share %lf", &kernels, &share) != 2)
+		fail_msg("share-workload failed: %s", text);
+	return share;
+}
+
 static void stop(pid_t pid)
 {
 	kill(pid, SIGKILL);
@@ -433,6 +483,50 @@ static void teardown_cgroups(void)
 	rmdir(dir);
 }
 
+static void set_opt(const char *leaf, const char *opt, const char *value)
+{
+	struct run_result r;
+	char tenant[512];
+
+	tenant_of(leaf, tenant, sizeof(tenant));
+	char *args[] = {"set", tenant, (char *)opt, (char *)value, NULL};
+	cli(args, &r);
+	if (r.status != 0)
+		fail_msg("set %s %s %s: %s", tenant, opt, value, r.err);
+}
+
+/* Weights 3:7 on one (simulated) GPU, both saturating: 30/70; one alone:
+ * all of it; a limit: held even alone. */
+static void test_gpu_time_shares(void **state_)
+{
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "2", "1000", NULL};
+	int out_a, out_b;
+
+	set_opt("a", "--weight", "3");
+	set_opt("b", "--weight", "7");
+	pid_t a = spawn_in("a", &out_a, work);
+	pid_t b = spawn_in("b", &out_b, work);
+	double share_a = share_result(a, out_a), share_b = share_result(b, out_b);
+	print_message("weights 3:7, both saturating: %.1f%% / %.1f%% of GPU time\n", 100 * share_a,
+		      100 * share_b);
+	assert_true(share_a > 0.25 && share_a < 0.35);
+	assert_true(share_b > 0.63 && share_b < 0.75);
+
+	b = spawn_in("b", &out_b, work);
+	share_b = share_result(b, out_b);
+	print_message("b alone: %.1f%%\n", 100 * share_b);
+	assert_true(share_b > 0.85);
+
+	set_opt("a", "--limit", "20%");
+	a = spawn_in("a", &out_a, work);
+	share_a = share_result(a, out_a);
+	print_message("a alone, --limit 20%%: %.1f%%\n", 100 * share_a);
+	assert_true(share_a <= 0.21 && share_a > 0.15);
+	set_opt("a", "--limit", "none");
+	set_opt("a", "--weight", "1");
+	set_opt("b", "--weight", "1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +537,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_malformed_requests, stop_holders),
 		cmocka_unit_test_teardown(test_run_defers_to_the_daemon, stop_holders),
 		cmocka_unit_test_teardown(test_silent_daemon_fails_closed, stop_holders),
+		cmocka_unit_test_teardown(test_gpu_time_shares, stop_holders),
 	};
 
 	if (setup_cgroups() < 0) {

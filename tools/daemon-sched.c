@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scheduler's loop: which tenants are launching, and what share of GPU
+ * time each gets (policy/shares.c). The shares go to the tenants' segments,
+ * where their own processes pace themselves; nothing here is on the launch
+ * path, and a daemon that stops leaves the last shares in force.
+ */
+#include "daemon.h"
+#include "policy/shares.h"
+
+#define ACTIVE_NS 100000000ull /* a tenant counts as active this long after a launch */
+#define BURST_NS 4000000ull    /* how far a paced tenant may run ahead of its share */
+
+static uint64_t launches_of(const struct tenant *t)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < CUSLICE_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->seg->procs[i].pid, __ATOMIC_RELAXED) > 0)
+			n += __atomic_load_n(&t->seg->procs[i].launches, __ATOMIC_RELAXED);
+	return n;
+}
+
+void sched_tick(struct daemon *d, uint64_t now_ns)
+{
+	struct policy_share shares[DAEMON_MAX_TENANTS];
+
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
+		uint64_t launches = launches_of(t);
+		if (launches != t->seen_launches) {
+			t->seen_launches = launches;
+			t->active_until_ns = now_ns + ACTIVE_NS;
+		}
+		shares[i] = (struct policy_share){.weight = t->weight,
+						  .limit_ppm = t->limit_ppm,
+						  .active = now_ns < t->active_until_ns};
+	}
+	policy_shares(shares, d->ntenants);
+	for (int i = 0; i < d->ntenants; i++) {
+		struct cuslice_sched *s = &d->tenants[i]->seg->sched;
+		__atomic_store_n(&s->burst_ns, BURST_NS, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);
+	}
+}
