@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# GPU-time shares on a real GPU: two saturating bf16 matmul tenants in their
+# own cgroups under cusliced, weights 3:7; one alone with --limit 30%; bare
+# sharing without cuslice for contrast. Shares are measured from the GPU side:
+# each tenant's matmul throughput against its throughput alone.
+#
+#   bench/shares/run.sh BUILD_DIR [SECONDS]
+#
+# Needs root, cgroup v2 and a GPU. Writes shares.json to $OUT (or bench/results/).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-build}" && pwd)
+seconds=${2:-10}
+out=${OUT:-$here/../results}
+python=${PYTHON:-python3}
+mkdir -p "$out"
+cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$cg" ] || { echo "no cgroup v2" >&2; exit 77; }
+nvidia-smi -L >/dev/null 2>&1 || { echo "no GPU" >&2; exit 77; }
+
+rt=$(mktemp -d /tmp/cuslice-shares.XXXXXX)
+export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
+"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" 2>"$out/cusliced.log" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; rmdir "$cg/cuslice-bench/a" "$cg/cuslice-bench/b" "$cg/cuslice-bench" 2>/dev/null' EXIT
+mkdir -p "$cg/cuslice-bench/a" "$cg/cuslice-bench/b"
+for i in $(seq 50); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.1; done
+
+# run TENANT(a|b|bare) SECONDS: a matmul loop in that cgroup, under the shim (not for bare)
+run() {
+	if [ "$1" = bare ]; then
+		"$python" "$here/matmul.py" "$2"
+	else
+		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock $python $here/matmul.py $2"
+	fi
+}
+
+tflops() { "$python" -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["tflops"])'; }
+
+"$build/tools/cuslice" set /cuslice-bench/a --weight 3 >/dev/null
+"$build/tools/cuslice" set /cuslice-bench/b --weight 7 >/dev/null
+alone_a=$(run a "$seconds" | tflops)
+alone_b=$(run b "$seconds" | tflops)
+run a "$seconds" >"$rt/a.json" & pa=$!
+run b "$seconds" >"$rt/b.json" & pb=$!
+wait $pa $pb
+both_a=$(tflops <"$rt/a.json"); both_b=$(tflops <"$rt/b.json")
+"$build/tools/cuslice" get tenants >"$out/tenants.txt"
+bare_alone=$(run bare "$seconds" | tflops)
+run bare "$seconds" >"$rt/x.json" & px=$!
+run bare "$seconds" >"$rt/y.json" & py=$!
+wait $px $py
+bare_x=$(tflops <"$rt/x.json"); bare_y=$(tflops <"$rt/y.json")
+"$build/tools/cuslice" set /cuslice-bench/a --limit 30% >/dev/null
+limited=$(run a "$seconds" | tflops)
+
+"$python" - "$out" <<PY
+import json, sys
+r = {
+  "alone_tflops": {"a": $alone_a, "b": $alone_b, "bare": $bare_alone},
+  "weights_3_7": {"a_tflops": $both_a, "b_tflops": $both_b,
+                  "a_share": $both_a / $alone_a, "b_share": $both_b / $alone_b},
+  "bare_pair": {"x_share": $bare_x / $bare_alone, "y_share": $bare_y / $bare_alone},
+  "limit_30pct_alone": {"tflops": $limited, "of_alone": $limited / $alone_a},
+}
+json.dump(r, open(sys.argv[1] + "/shares.json", "w"), indent=2)
+w = r["weights_3_7"]
+print(f"alone: a {$alone_a:.0f}, b {$alone_b:.0f}, bare {$bare_alone:.0f} TFLOP/s")
+print(f"weights 3:7: a {100*w['a_share']:.1f}% b {100*w['b_share']:.1f}% of alone (sum {100*(w['a_share']+w['b_share']):.1f}%)")
+print(f"bare pair: {100*r['bare_pair']['x_share']:.1f}% / {100*r['bare_pair']['y_share']:.1f}%")
+print(f"--limit 30% alone: {100*r['limit_30pct_alone']['of_alone']:.1f}% of alone")
+PY
