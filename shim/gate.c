@@ -221,6 +221,28 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 }
 
 /* After fork: the parent's events are not the child's; the pacing stays. */
+/* The best-known costs, for the stats: the `max` keys with the most samples. */
+int gate_costs(struct gate_cost *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < COSTS; i++) {
+		uint32_t samples_i = __atomic_load_n(&costs[i].samples, __ATOMIC_RELAXED);
+		if (!samples_i)
+			continue;
+		int at = n < max ? n++ : max - 1;
+		if (at == max - 1 && n == max && out[at].samples >= samples_i)
+			continue;
+		out[at] = (struct gate_cost){.key = costs[i].key, .ns = costs[i].ns, .samples = samples_i};
+		for (; at > 0 && out[at].samples > out[at - 1].samples; at--) {
+			struct gate_cost tmp = out[at];
+			out[at] = out[at - 1];
+			out[at - 1] = tmp;
+		}
+	}
+	return n;
+}
+
 void gate_forget_all(void)
 {
 	shim_launch_count = NULL; /* the parent's slot counts the parent */

@@ -29,6 +29,12 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 void gate_leave_slow(struct gate_ticket *t, CUresult rc);
 void gate_forget_all(void);
 
+struct gate_cost {
+	uint64_t key;
+	uint32_t ns, samples;
+};
+int gate_costs(struct gate_cost *out, int max);
+
 /* Before a launch of `what` (a function or an executable graph) on `stream`. */
 static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 			      uint64_t grid)

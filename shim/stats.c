@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "policy/pathfmt.h"
+#include "gate.h"
 #include "memory.h"
 #include "stats.h"
 #include "tenant.h"
@@ -121,6 +122,22 @@ static void write_vram(FILE *f)
 	fputs("]},\n", f);
 }
 
+/* The pacing this process saw, and its most-sampled kernel costs. */
+static void write_gate(FILE *f)
+{
+	struct gate_cost costs[5];
+	int n = gate_costs(costs, 5);
+	struct cuslice_sched *s = shim_gate;
+
+	fprintf(f, "  \"gate\": {\"share_ppm\": %u, \"throttled_ns\": %" PRIu64 ", \"costs\": [",
+		s ? __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) : 0,
+		s ? __atomic_load_n(&s->throttled_ns, __ATOMIC_RELAXED) : 0);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s{\"key\": %" PRIu64 ", \"ns\": %u, \"samples\": %u}", i ? ", " : "",
+			costs[i].key, costs[i].ns, costs[i].samples);
+	fputs("]},\n", f);
+}
+
 static void write_json(FILE *f)
 {
 	struct totals t = totals_sum();
@@ -141,6 +158,7 @@ static void write_json(FILE *f)
 		", \"frees\": %" PRIu64 "},\n",
 		t.alloc_count, t.alloc_bytes, t.frees);
 	write_vram(f);
+	write_gate(f);
 	write_calls(f);
 	write_resolution(f);
 	fputs("}\n", f);

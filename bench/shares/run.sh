@@ -32,7 +32,7 @@ run() {
 	if [ "$1" = bare ]; then
 		"$python" "$here/matmul.py" "$2"
 	else
-		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock $python $here/matmul.py $2"
+		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock CUSLICE_STATS=$out/stats-$1-%p.json $python $here/matmul.py $2"
 	fi
 }
 
