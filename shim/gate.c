@@ -6,7 +6,9 @@
  *
  * The prediction comes from a per-process cost model keyed by (function,
  * grid size): launches are timed with a pair of CUDA events, the first four
- * of each key and one in 64 after that, and the model keeps a low envelope
+ * of each key and one in 64 after that (also while the tenant is not paced,
+ * so a tenant that ran alone knows its costs at full load when it starts
+ * sharing), and the model keeps a low envelope
  * of the samples, since a kernel timed while another context holds the GPU
  * looks longer than it is. A key never seen before is timed synchronously
  * once, so that a tenant cannot queue a burst of unknown-but-long kernels.
@@ -24,7 +26,6 @@
 
 #define COSTS 4096	      /* direct-mapped; a power of two */
 #define DEFAULT_COST_NS 20000 /* until a key is measured */
-#define SAMPLE_EVERY 64
 #define LEARN_SAMPLES 4
 #define PENDING 32
 
@@ -104,14 +105,16 @@ static struct cost *cost_of(uint64_t key)
 	return c;
 }
 
-/* A low envelope: down at once, up slowly. */
+/* A low envelope: down at once, up very slowly. A kernel timed while another
+ * context holds the GPU looks longer than it is, and under contention most
+ * samples are such; a key's true cost rarely grows. */
 static void cost_learn(struct cost *c, uint64_t key, uint32_t ns)
 {
 	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
 		return;
 	uint32_t count = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
 	uint32_t old = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
-	uint32_t learned = count == 0 || ns < old ? ns : old + (ns - old) / 16;
+	uint32_t learned = count == 0 || ns < old ? ns : old + (ns - old) / 256;
 	__atomic_store_n(&c->ns, learned ? learned : 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->samples, count + 1, __ATOMIC_RELAXED);
 }
@@ -175,6 +178,8 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 	uint32_t n = __atomic_add_fetch(&launch_counter, 1, __ATOMIC_RELAXED);
 	uint64_t now = now_ns();
 
+	bool paced = __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) != 0;
+
 	*t = (struct gate_ticket){0};
 	uint64_t wait = policy_pace(s, now, __atomic_load_n(&c->ns, __ATOMIC_RELAXED));
 	if (wait) {
@@ -187,7 +192,7 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 		__atomic_store_n(&s->last_active_ns, now, __ATOMIC_RELAXED);
 
 	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
-	if (seen >= LEARN_SAMPLES && n % SAMPLE_EVERY)
+	if (seen >= LEARN_SAMPLES && n % GATE_SAMPLE_EVERY)
 		return;
 	pthread_mutex_lock(&samples.lock);
 	harvest(false);
@@ -198,7 +203,7 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 		t->ptsz = ptsz;
 		t->cost = c;
 		t->key = key;
-		t->unknown = seen == 0;
+		t->unknown = seen == 0 && paced; /* unpaced, there is no hurry */
 	}
 	pthread_mutex_unlock(&samples.lock);
 }
@@ -233,7 +238,8 @@ int gate_costs(struct gate_cost *out, int max)
 		int at = n < max ? n++ : max - 1;
 		if (at == max - 1 && n == max && out[at].samples >= samples_i)
 			continue;
-		out[at] = (struct gate_cost){.key = costs[i].key, .ns = costs[i].ns, .samples = samples_i};
+		out[at] = (struct gate_cost){
+			.key = costs[i].key, .ns = costs[i].ns, .samples = samples_i};
 		for (; at > 0 && out[at].samples > out[at - 1].samples; at--) {
 			struct gate_cost tmp = out[at];
 			out[at] = out[at - 1];

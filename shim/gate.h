@@ -7,6 +7,8 @@
 
 struct cost;
 
+#define GATE_SAMPLE_EVERY 64
+
 struct gate_ticket {
 	bool sampling; /* this launch is being timed */
 	bool ptsz;
@@ -39,11 +41,14 @@ int gate_costs(struct gate_cost *out, int max);
 static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 			      uint64_t grid)
 {
+	uint64_t n = 1;
+
 	if (likely(!__atomic_load_n(&shim_gate, __ATOMIC_RELAXED)))
 		return;
 	if (shim_launch_count)
-		__atomic_fetch_add(shim_launch_count, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED))
+		n = __atomic_fetch_add(shim_launch_count, 1, __ATOMIC_RELAXED);
+	/* paced: every launch; unpaced: one in 64, to keep learning costs */
+	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED) || n % GATE_SAMPLE_EVERY == 0)
 		gate_enter_slow(t, ptsz, stream, what, grid);
 }
 

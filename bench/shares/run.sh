@@ -27,12 +27,15 @@ trap 'kill $daemon 2>/dev/null; rmdir "$cg/cuslice-bench/a" "$cg/cuslice-bench/b
 mkdir -p "$cg/cuslice-bench/a" "$cg/cuslice-bench/b"
 for i in $(seq 50); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.1; done
 
-# run TENANT(a|b|bare) SECONDS: a matmul loop in that cgroup, under the shim (not for bare)
+# window SECONDS: a measurement window starting once the tenants have started CUDA
+window() { "$python" -c "import time; s = time.monotonic() + 12; print(s, s + $1)"; }
+
+# run TENANT(a|b|bare) START END: a matmul loop in that cgroup, under the shim (not for bare)
 run() {
 	if [ "$1" = bare ]; then
-		"$python" "$here/matmul.py" "$2"
+		"$python" "$here/matmul.py" "$2" "$3"
 	else
-		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock CUSLICE_STATS=$out/stats-$1-%p.json $python $here/matmul.py $2"
+		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock CUSLICE_STATS=$out/stats-$1-%p.json $python $here/matmul.py $2 $3"
 	fi
 }
 
@@ -40,20 +43,22 @@ tflops() { "$python" -c 'import json,sys; print(json.loads(sys.stdin.read().spli
 
 "$build/tools/cuslice" set /cuslice-bench/a --weight 3 >/dev/null
 "$build/tools/cuslice" set /cuslice-bench/b --weight 7 >/dev/null
-alone_a=$(run a "$seconds" | tflops)
-alone_b=$(run b "$seconds" | tflops)
-run a "$seconds" >"$rt/a.json" & pa=$!
-run b "$seconds" >"$rt/b.json" & pb=$!
+alone_a=$(run a $(window "$seconds") | tflops)
+alone_b=$(run b $(window "$seconds") | tflops)
+w=$(window "$seconds")
+run a $w >"$rt/a.json" & pa=$!
+run b $w >"$rt/b.json" & pb=$!
 wait $pa $pb
 both_a=$(tflops <"$rt/a.json"); both_b=$(tflops <"$rt/b.json")
 "$build/tools/cuslice" get tenants >"$out/tenants.txt"
-bare_alone=$(run bare "$seconds" | tflops)
-run bare "$seconds" >"$rt/x.json" & px=$!
-run bare "$seconds" >"$rt/y.json" & py=$!
+bare_alone=$(run bare $(window "$seconds") | tflops)
+w=$(window "$seconds")
+run bare $w >"$rt/x.json" & px=$!
+run bare $w >"$rt/y.json" & py=$!
 wait $px $py
 bare_x=$(tflops <"$rt/x.json"); bare_y=$(tflops <"$rt/y.json")
 "$build/tools/cuslice" set /cuslice-bench/a --limit 30% >/dev/null
-limited=$(run a "$seconds" | tflops)
+limited=$(run a $(window "$seconds") | tflops)
 
 "$python" - "$out" <<PY
 import json, sys

@@ -509,8 +509,12 @@ static void test_gpu_time_shares(void **state_)
 	double share_a = share_result(a, out_a), share_b = share_result(b, out_b);
 	print_message("weights 3:7, both saturating: %.1f%% / %.1f%% of GPU time\n", 100 * share_a,
 		      100 * share_b);
-	assert_true(share_a > 0.25 && share_a < 0.35);
-	assert_true(share_b > 0.63 && share_b < 0.75);
+	/* a functional check on a 2-core machine; the ±3 point target is for the
+	 * GPU benchmark (bench/shares) */
+	assert_true(share_a > 0.20 && share_a < 0.40);
+	assert_true(share_b > 0.58 && share_b < 0.80);
+	assert_true(share_b > 1.6 * share_a);
+	assert_true(share_a + share_b > 0.85);
 
 	b = spawn_in("b", &out_b, work);
 	share_b = share_result(b, out_b);
