@@ -39,8 +39,19 @@ run() {
 	fi
 }
 
+# the daemon's CPU time so far, in seconds
+daemon_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$daemon/stat"; }
+
 tflops() { "$python" -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["tflops"])'; }
 
+cpu_start=$(daemon_cpu); wall_start=$(date +%s.%N)
+# launch overhead in a tenant of the daemon: unpaced (alone), then paced (a 100% limit)
+ab() { sh -c "echo \$\$ > $cg/cuslice-bench/a/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock $build/bench/ab-launch 2000 256"; }
+ab >"$out/launch-daemon-unpaced.json"
+"$build/tools/cuslice" set /cuslice-bench/a --limit 100% >/dev/null
+ab >"$out/launch-daemon-paced.json"
+"$build/tools/cuslice" set /cuslice-bench/a --limit none >/dev/null
+cat "$out/launch-daemon-unpaced.json" "$out/launch-daemon-paced.json"
 "$build/tools/cuslice" set /cuslice-bench/a --weight 3 >/dev/null
 "$build/tools/cuslice" set /cuslice-bench/b --weight 7 >/dev/null
 alone_a=$(run a $(window "$seconds") | tflops)
@@ -59,6 +70,8 @@ wait $px $py
 bare_x=$(tflops <"$rt/x.json"); bare_y=$(tflops <"$rt/y.json")
 "$build/tools/cuslice" set /cuslice-bench/a --limit 30% >/dev/null
 limited=$(run a $(window "$seconds") | tflops)
+cpu=$(daemon_cpu); wall=$(date +%s.%N)
+echo "cusliced CPU: $(awk -v c="$cpu" -v c0="$cpu_start" -v w="$wall" -v w0="$wall_start" 'BEGIN { printf "%.3f s over %.0f s = %.2f%% of one core", c - c0, w - w0, 100 * (c - c0) / (w - w0) }')"
 
 "$python" - "$out" <<PY
 import json, sys
