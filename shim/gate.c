@@ -79,9 +79,14 @@ void gate_bind(void)
 	if (!drv.elapsed)
 		drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime");
 	drv.get_current = (__typeof__(drv.get_current))shim_driver_symbol("cuCtxGetCurrent");
-	struct cuslice_proc *self = seg ? tenant_self() : NULL;
+	/* cuslice run's pacing is fixed: unpaced there, the gate stays off. The
+	 * daemon may pace a tenant at any time, and reads its launch counts. */
+	bool daemon = tenant_from_daemon();
+	if (!seg || (!daemon && !__atomic_load_n(&seg->sched.share_ppm, __ATOMIC_RELAXED)))
+		return;
+	struct cuslice_proc *self = daemon ? tenant_self() : NULL;
 	shim_launch_count = self ? &self->launches : NULL;
-	if (seg && drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
+	if (drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
 		__atomic_store_n(&shim_gate, &seg->sched, __ATOMIC_RELEASE);
 }
 

@@ -26,6 +26,7 @@
 
 static pthread_once_t attach_once = PTHREAD_ONCE_INIT;
 static int attach_status;
+static bool from_daemon;
 static struct cuslice_segment *segment;
 static size_t segment_size;
 
@@ -94,6 +95,7 @@ static void attach_daemon(void)
 	if (attach_status < 0 || fd < 0)
 		return;
 	attach_status = map_segment(fd);
+	from_daemon = attach_status == 0;
 	if (attach_status < 0)
 		shim_log("cannot map the segment cusliced sent: %s; CUDA is disabled",
 			 strerror(-attach_status));
@@ -144,6 +146,11 @@ int tenant_attach(void)
 {
 	pthread_once(&attach_once, attach);
 	return attach_status;
+}
+
+bool tenant_from_daemon(void)
+{
+	return attach_status == 0 && from_daemon;
 }
 
 struct cuslice_segment *tenant_segment(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -12,6 +13,10 @@ int tenant_attach(void);
 
 /* The mapped segment; NULL when this process has no quota. */
 struct cuslice_segment *tenant_segment(void);
+
+/* Whether cusliced handed out the segment (it may change the pacing at any
+ * time); else it is `cuslice run`'s, fixed from the start. */
+bool tenant_from_daemon(void);
 
 /* This process's slot, claimed on first use (again after a fork). */
 struct cuslice_proc *tenant_self(void);
