@@ -21,7 +21,7 @@ uint64_t policy_pace(struct cuslice_sched *s, uint64_t now_ns, uint64_t cost_ns)
 	} while (!__atomic_compare_exchange_n(&s->next_free_ns, &old, start + span, true,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	__atomic_fetch_add(&s->admitted_ns, cost_ns, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->launches, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->leases, 1, __ATOMIC_RELAXED);
 	/* the launch may run once the allowance before it is spent */
 	return start > now_ns ? start - now_ns : 0;
 }

@@ -9,7 +9,8 @@
 #define POLICY_PPM 1000000u
 
 /**
- * policy_pace() - admit a launch of predicted GPU time `cost_ns` at `now_ns`.
+ * policy_pace() - admit predicted GPU time `cost_ns` (a launch's, or a lease
+ * of several) at `now_ns`.
  * Return: how long the launcher must wait first, in ns (0: go now). At a
  * share of s, GPU time c takes c / s of the tenant's wall-clock allowance;
  * unused allowance piles up to `burst_ns` at most.

@@ -49,7 +49,7 @@ struct cuslice_sched {
 	uint64_t last_active_ns; /* last launch, to within a millisecond */
 	uint64_t admitted_ns;	 /* predicted GPU time admitted */
 	uint64_t throttled_ns;	 /* time launchers waited */
-	uint64_t launches;	 /* launches paced */
+	uint64_t leases;	 /* allowance taken, in leases of a few launches */
 };
 
 struct cuslice_segment {

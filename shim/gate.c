@@ -6,12 +6,18 @@
  *
  * The prediction comes from a per-process cost model keyed by (function,
  * grid size): launches are timed with a pair of CUDA events, the first four
- * of each key and one in 64 after that (also while the tenant is not paced,
+ * of each key, one in 64 after that and one in 4096 once the key has 64
+ * samples (also while the tenant is not paced,
  * so a tenant that ran alone knows its costs at full load when it starts
  * sharing), and the model keeps a low envelope
  * of the samples, since a kernel timed while another context holds the GPU
  * looks longer than it is. A key never seen before is timed synchronously
  * once, so that a tenant cannot queue a burst of unknown-but-long kernels.
+ *
+ * A process takes GPU time from its tenant's timeline in leases of 200 µs,
+ * so that most paced launches only look up their cost and spend it from a
+ * process-local budget; only a lease reads the clock, touches the tenant's
+ * shared state, and may wait.
  *
  * Nothing here runs unless the tenant's segment asks for pacing: the launch
  * wrappers test one pointer.
@@ -27,7 +33,10 @@
 #define COSTS 4096	      /* direct-mapped; a power of two */
 #define DEFAULT_COST_NS 20000 /* until a key is measured */
 #define LEARN_SAMPLES 4
+#define WELL_KNOWN 64 /* samples, after which a key is timed only */
+#define RARELY 4096   /* one launch in this many; a power of two */
 #define PENDING 32
+#define LEASE_NS 200000 /* GPU time a process takes from its tenant at a time */
 
 struct cost {
 	uint64_t key;
@@ -45,7 +54,7 @@ struct cuslice_sched *shim_gate;
 uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
-static uint32_t launch_counter;
+uint64_t gate_local_count;
 
 static struct {
 	pthread_mutex_t lock;
@@ -174,30 +183,40 @@ static CUresult record(CUevent e, CUstream stream, bool ptsz)
 	return ptsz && drv.record_ptsz ? drv.record_ptsz(e, stream) : drv.record(e, stream);
 }
 
-void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
-		     uint64_t grid)
+/* GPU time this process may still admit before it takes another lease from
+ * the tenant's timeline; leases keep the shared cache line and the clock off
+ * most launches. */
+static int64_t local_budget_ns;
+
+/* Takes enough of the tenant's allowance to cover `cost` and LEASE_NS more,
+ * waiting first if the tenant is ahead of its share. */
+static void lease(struct cuslice_sched *s, uint64_t cost)
 {
-	struct cuslice_sched *s = shim_gate;
-	uint64_t key = (uint64_t)(uintptr_t)what * 31 + grid;
-	struct cost *c = cost_of(key);
-	uint32_t n = __atomic_add_fetch(&launch_counter, 1, __ATOMIC_RELAXED);
+	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
+	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
+	uint64_t wait = policy_pace(s, now, need);
 
-	bool paced = __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) != 0;
-
-	*t = (struct gate_ticket){0};
-	uint64_t wait = policy_pace(s, now, __atomic_load_n(&c->ns, __ATOMIC_RELAXED));
 	if (wait) {
 		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
 				      .tv_nsec = (long)(wait % 1000000000ull)};
 		nanosleep(&ts, NULL);
 		__atomic_fetch_add(&s->throttled_ns, wait, __ATOMIC_RELAXED);
 	}
+	__atomic_add_fetch(&local_budget_ns, (int64_t)need, __ATOMIC_RELAXED);
 	if (now - __atomic_load_n(&s->last_active_ns, __ATOMIC_RELAXED) > 1000000)
 		__atomic_store_n(&s->last_active_ns, now, __ATOMIC_RELAXED);
+	(void)cost;
+}
 
+/* Starts timing this launch if its key is new or its turn has come. */
+static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool ptsz, CUstream stream,
+		   bool paced, uint64_t n)
+{
 	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
-	if (seen >= LEARN_SAMPLES && n % GATE_SAMPLE_EVERY)
+
+	/* timing a launch costs driver calls: rarely, once a key is well known */
+	if (seen >= LEARN_SAMPLES && (n & ((seen < WELL_KNOWN ? GATE_SAMPLE_EVERY : RARELY) - 1)))
 		return;
 	pthread_mutex_lock(&samples.lock);
 	harvest(false);
@@ -211,6 +230,20 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 		t->unknown = seen == 0 && paced; /* unpaced, there is no hurry */
 	}
 	pthread_mutex_unlock(&samples.lock);
+}
+
+void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
+		     uint64_t grid, uint64_t n)
+{
+	struct cuslice_sched *s = shim_gate;
+	uint64_t key = (uint64_t)(uintptr_t)what * 31 + grid;
+	struct cost *c = cost_of(key);
+	uint64_t cost = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
+	bool paced = __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) != 0;
+
+	if (paced && __atomic_sub_fetch(&local_budget_ns, (int64_t)cost, __ATOMIC_RELAXED) < 0)
+		lease(s, cost);
+	sample(t, c, key, ptsz, stream, paced, n);
 }
 
 void gate_leave_slow(struct gate_ticket *t, CUresult rc)
@@ -257,6 +290,7 @@ int gate_costs(struct gate_cost *out, int max)
 void gate_forget_all(void)
 {
 	shim_launch_count = NULL; /* the parent's slot counts the parent */
+	local_budget_ns = 0;
 	samples.npending = samples.nspare = 0;
 	samples.ctx = NULL;
 	pthread_mutex_init(&samples.lock, NULL);

@@ -7,7 +7,7 @@
 
 struct cost;
 
-#define GATE_SAMPLE_EVERY 64
+#define GATE_SAMPLE_EVERY 64 /* a power of two */
 
 struct gate_ticket {
 	bool sampling; /* this launch is being timed */
@@ -24,10 +24,11 @@ extern struct cuslice_sched *shim_gate;
 /* This process's launch counter in the tenant's segment (the scheduler reads
  * it to see who is active), or NULL. */
 extern uint64_t *shim_launch_count;
+extern uint64_t gate_local_count; /* counts where no daemon reads them */
 
 void gate_bind(void);
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
-		     uint64_t grid);
+		     uint64_t grid, uint64_t n);
 void gate_leave_slow(struct gate_ticket *t, CUresult rc);
 void gate_forget_all(void);
 
@@ -41,15 +42,14 @@ int gate_costs(struct gate_cost *out, int max);
 static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 			      uint64_t grid)
 {
-	uint64_t n = 1;
-
 	if (likely(!__atomic_load_n(&shim_gate, __ATOMIC_RELAXED)))
 		return;
-	if (shim_launch_count)
-		n = __atomic_fetch_add(shim_launch_count, 1, __ATOMIC_RELAXED);
-	/* paced: every launch; unpaced: one in 64, to keep learning costs */
-	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED) || n % GATE_SAMPLE_EVERY == 0)
-		gate_enter_slow(t, ptsz, stream, what, grid);
+	uint64_t *counter = shim_launch_count ? shim_launch_count : &gate_local_count;
+	uint64_t n = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+	/* paced: every launch spends its cost; unpaced: one in 64, to keep learning costs */
+	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED) ||
+	    (n & (GATE_SAMPLE_EVERY - 1)) == 0)
+		gate_enter_slow(t, ptsz, stream, what, grid, n);
 }
 
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)

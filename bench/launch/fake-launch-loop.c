@@ -17,15 +17,21 @@ int main(int argc, char **argv)
 	__typeof__(&cuModuleLoadData) load;
 	__typeof__(&cuModuleGetFunction) function;
 	__typeof__(&cuLaunchKernel) launch;
+	__typeof__(&cuDevicePrimaryCtxRetain) retain;
+	__typeof__(&cuCtxSetCurrent) set_current;
+	CUcontext ctx;
 	CUmodule module;
 	CUfunction f;
 
 	if (!get || get("cuInit", (void **)&init, 12000, 0, NULL) ||
 	    get("cuModuleLoadData", (void **)&load, 12000, 0, NULL) ||
 	    get("cuModuleGetFunction", (void **)&function, 12000, 0, NULL) ||
-	    get("cuLaunchKernel", (void **)&launch, 12000, 0, NULL))
+	    get("cuLaunchKernel", (void **)&launch, 12000, 0, NULL) ||
+	    get("cuDevicePrimaryCtxRetain", (void **)&retain, 12000, 0, NULL) ||
+	    get("cuCtxSetCurrent", (void **)&set_current, 12000, 0, NULL))
 		return 1;
-	if (init(0) || load(&module, "empty 0\n") || function(&f, module, "empty"))
+	if (init(0) || retain(&ctx, 0) || set_current(ctx) || load(&module, "empty 0\n") ||
+	    function(&f, module, "empty"))
 		return 1;
 	for (int i = 0; i < n; i++)
 		if (launch(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL))

@@ -31,7 +31,7 @@ static void test_share_spaces_launches(void **state)
 	assert_int_equal(policy_pace(&s, now, MS), 0);
 	assert_int_equal(policy_pace(&s, now, MS), 4 * MS);
 	assert_int_equal(policy_pace(&s, now, MS), 8 * MS);
-	assert_int_equal(s.launches, 5);
+	assert_int_equal(s.leases, 5);
 	assert_int_equal(s.admitted_ns, 5 * MS);
 }
 
