@@ -109,7 +109,7 @@ static int parse(int argc, char **argv, struct admin_options *o)
 }
 
 /* One request, one reply line. */
-static json_object *ask(const char *socket_path, json_object *request)
+json_object *admin_ask(const char *socket_path, json_object *request)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	const char *text = json_object_to_json_string_ext(
@@ -231,7 +231,7 @@ int cuslice_admin(int argc, char **argv)
 		json_object_put(req);
 		return 2;
 	}
-	json_object *reply = ask(o.socket, req);
+	json_object *reply = admin_ask(o.socket, req);
 	json_object_put(req);
 	if (!reply)
 		return 1;

@@ -3,3 +3,8 @@
 
 /* `cuslice get|set|describe …`: argv[0] is the verb. Returns the exit status. */
 int cuslice_admin(int argc, char **argv);
+
+#include <json-c/json.h>
+
+/* Sends one request to cusliced's admin socket; its reply, or NULL (said on stderr). */
+json_object *admin_ask(const char *socket_path, json_object *request);

@@ -5,6 +5,7 @@
 
 #include "admin.h"
 #include "run.h"
+#include "top.h"
 
 static const char usage[] =
 	"Usage: cuslice COMMAND [ARGS...]\n"
@@ -15,7 +16,9 @@ static const char usage[] =
 	"  run [OPTIONS] -- CMD [ARGS...]   run CMD with the cuslice shim preloaded\n"
 	"  get tenants                      list tenants and their quotas (needs cusliced)\n"
 	"  describe TENANT                  one tenant: quotas, use, processes\n"
-	"  set TENANT --vram SIZE           change a tenant's quota, kept across restarts\n"
+	"  set TENANT [--vram SIZE] [--weight N] [--limit P%]\n"
+	"                                   change a tenant's quotas, kept across restarts\n"
+	"  top                              live view of the tenants: VRAM, GPU time, launches\n"
 	"  help                             show this help\n"
 	"  version                          print the version\n"
 	"\n"
@@ -32,6 +35,8 @@ int main(int argc, char **argv)
 		return cuslice_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "set") == 0 || strcmp(cmd, "describe") == 0)
 		return cuslice_admin(argc - 1, argv + 1);
+	if (strcmp(cmd, "top") == 0)
+		return cuslice_top(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -1247,8 +1247,12 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	REQUIRE_INIT();
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
-	uint64_t now = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
-	((struct fake_event *)e)->at_ns = end > now ? end : now;
+	/* the event completes once this process's work before it is done and the
+	 * GPU is free for it, as a real one completes when its context runs */
+	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
+	uint64_t busy = __atomic_load_n(gpu_busy_until, __ATOMIC_RELAXED);
+	at = end > at ? end : at;
+	((struct fake_event *)e)->at_ns = busy > at ? busy : at;
 	return CUDA_SUCCESS;
 }
 

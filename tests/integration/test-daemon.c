@@ -468,6 +468,12 @@ static int setup_cgroups(void)
 	if (mkdir(dir, 0755) < 0)
 		return -1;
 	cgroup_dir("b", dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0)
+		return -1;
+	cgroup_dir("c", dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0)
+		return -1;
+	cgroup_dir("d", dir, sizeof(dir));
 	return mkdir(dir, 0755);
 }
 
@@ -479,8 +485,20 @@ static void teardown_cgroups(void)
 	rmdir(dir);
 	cgroup_dir("b", dir, sizeof(dir));
 	rmdir(dir);
+	cgroup_dir("c", dir, sizeof(dir));
+	rmdir(dir);
+	cgroup_dir("d", dir, sizeof(dir));
+	rmdir(dir);
 	cgroup_dir(NULL, dir, sizeof(dir));
 	rmdir(dir);
+}
+
+static void set_vram_ok(const char *leaf, const char *vram)
+{
+	struct run_result r;
+
+	set_vram(leaf, vram, &r);
+	assert_int_equal(r.status, 0);
 }
 
 static void set_opt(const char *leaf, const char *opt, const char *value)
@@ -531,6 +549,64 @@ static void test_gpu_time_shares(void **state_)
 	set_opt("b", "--weight", "1");
 }
 
+/* Four tenants, weights 1:1:2:4, all saturating: 12.5/12.5/25/50. */
+static void test_four_tenants(void **state_)
+{
+	const char *leaves[] = {"a", "b", "c", "d"}, *weights[] = {"1", "1", "2", "4"};
+	const double want[] = {0.125, 0.125, 0.25, 0.5};
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "2", "1000", NULL};
+	int out[4];
+	pid_t pid[4];
+
+	for (int i = 0; i < 4; i++)
+		set_opt(leaves[i], "--weight", weights[i]);
+	for (int i = 0; i < 4; i++)
+		pid[i] = spawn_in(leaves[i], &out[i], work);
+	for (int i = 0; i < 4; i++) {
+		double got = share_result(pid[i], out[i]);
+		print_message("tenant %s, weight %s: %.1f%% of GPU time (want %.1f%%)\n", leaves[i],
+			      weights[i], 100 * got, 100 * want[i]);
+		assert_true(got > want[i] * 0.6 && got < want[i] * 1.4);
+	}
+	for (int i = 0; i < 4; i++)
+		set_opt(leaves[i], "--weight", "1");
+}
+
+/* A tenant's environment cannot swap its quota for one of its own making. */
+static void test_env_segment_ignored(void **state_)
+{
+	struct run_result r;
+	char dir[4096], script[8192], expected[128];
+	char *env[] = {socket_env, "CUSLICE_SEGMENT=/dev/null", NULL};
+
+	set_vram_ok("a", "1GiB");
+	cgroup_dir("a", dir, sizeof(dir));
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s view", dir,
+		 harness_path("VRAM_WORKLOAD"));
+	char *argv[] = {"/bin/sh", "-c", script, NULL};
+	harness_run(argv, env, &r);
+	snprintf(expected, sizeof(expected), "cuMemGetInfo %llu %llu\n", GiB, GiB);
+	assert_int_equal(strncmp(r.out, expected, strlen(expected)), 0);
+	assert_non_null(strstr(r.err, "CUSLICE_SEGMENT is ignored"));
+}
+
+static void test_top(void **state_)
+{
+	struct run_result r;
+	char *args[] = {"top", "-n", "2", "--interval", "0.2", NULL};
+
+	cli(args, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "TENANT"));
+	assert_non_null(strstr(r.out, "LAUNCH/S"));
+	char tenant[128];
+	tenant_of("a", tenant, sizeof(tenant));
+	assert_non_null(strstr(r.out, tenant));
+	char *bad[] = {"top", "-n", "0", NULL};
+	cli(bad, &r);
+	assert_int_equal(r.status, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +618,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_run_defers_to_the_daemon, stop_holders),
 		cmocka_unit_test_teardown(test_silent_daemon_fails_closed, stop_holders),
 		cmocka_unit_test_teardown(test_gpu_time_shares, stop_holders),
+		cmocka_unit_test_teardown(test_four_tenants, stop_holders),
+		cmocka_unit_test_teardown(test_env_segment_ignored, stop_holders),
+		cmocka_unit_test_teardown(test_top, stop_holders),
 	};
 
 	if (setup_cgroups() < 0) {

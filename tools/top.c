@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cuslice top: a live per-tenant view from cusliced, refreshed every second:
+ * VRAM used and quota, weight, limit, the share of GPU time the scheduler
+ * gives, launches per second and time spent throttled. On a terminal it
+ * redraws in place; otherwise it prints one block per refresh.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "admin.h"
+#include "policy/size.h"
+#include "top.h"
+
+#define MAX_ROWS 256
+
+static const char top_usage[] =
+	"Usage: cuslice top [-n COUNT] [--interval SECONDS] [--socket PATH]\n"
+	"\n"
+	"A live view of the tenants cusliced knows: VRAM used and quota, weight, limit,\n"
+	"the share of GPU time the scheduler gives each, launches per second and the\n"
+	"share of time its launchers waited. Ctrl-C ends it.\n"
+	"\n"
+	"Options:\n"
+	"  -n COUNT             refresh COUNT times, then stop (default: until interrupted)\n"
+	"      --interval SECS  time between refreshes (default 1)\n"
+	"      --socket PATH    the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
+	"                       /run/cuslice/admin.sock)\n"
+	"  -h, --help           show this help\n";
+
+struct seen {
+	char name[256];
+	int64_t launches, throttled_ns;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int64_t get_int(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static struct seen *previous(struct seen *rows, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(rows[i].name, name) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static void draw(json_object *tenants, struct seen *before, int nbefore, struct seen *now,
+		 int *nnow, double interval, bool tty)
+{
+	char line[256];
+
+	if (tty)
+		fputs("\033[H\033[2J", stdout); /* home, clear: one write per frame */
+	printf("%-28s %10s %10s %6s %6s %6s %10s %9s\n", "TENANT", "VRAM USED", "QUOTA", "WEIGHT",
+	       "LIMIT", "SHARE", "LAUNCH/S", "THROTTLED");
+	*nnow = 0;
+	for (size_t i = 0; i < json_object_array_length(tenants) && *nnow < MAX_ROWS; i++) {
+		json_object *t = json_object_array_get_idx(tenants, i), *devices, *name;
+		json_object_object_get_ex(t, "tenant", &name);
+		json_object_object_get_ex(t, "devices", &devices);
+		uint64_t used = 0, quota = 0;
+		for (size_t d = 0; d < json_object_array_length(devices); d++) {
+			used += (uint64_t)get_int(json_object_array_get_idx(devices, d),
+						  "vram_used");
+			quota += (uint64_t)get_int(json_object_array_get_idx(devices, d),
+						   "vram_quota");
+		}
+		struct seen *s = &now[(*nnow)++];
+		snprintf(s->name, sizeof(s->name), "%s", json_object_get_string(name));
+		s->launches = get_int(t, "launches");
+		s->throttled_ns = get_int(t, "throttled_ns");
+		struct seen *p = previous(before, nbefore, s->name);
+		double rate = p ? (s->launches - p->launches) / interval : 0;
+		double waited = p ? (s->throttled_ns - p->throttled_ns) / (interval * 1e9) : 0;
+		char u[32], q[32], limit[16] = "-", share[16] = "all";
+		policy_size_format(used, u, sizeof(u));
+		policy_size_format(quota, q, sizeof(q));
+		if (get_int(t, "limit_ppm"))
+			snprintf(limit, sizeof(limit), "%.0f%%", get_int(t, "limit_ppm") / 1e4);
+		if (get_int(t, "share_ppm"))
+			snprintf(share, sizeof(share), "%.0f%%", get_int(t, "share_ppm") / 1e4);
+		snprintf(line, sizeof(line), "%-28.28s %10s %10s %6lld %6s %6s %10.0f %8.0f%%",
+			 s->name, u, q, (long long)get_int(t, "weight"), limit, share, rate,
+			 100 * waited);
+		puts(line);
+	}
+	if (!tty)
+		putchar('\n');
+	fflush(stdout);
+}
+
+int cuslice_top(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"interval", required_argument, NULL, 'i'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	static struct seen rows[2][MAX_ROWS];
+	const char *socket = getenv("CUSLICE_ADMIN_SOCKET");
+	double interval = 1;
+	long count = -1;
+	int c, nrows[2] = {0, 0};
+
+	if (!socket || !*socket)
+		socket = "/run/cuslice/admin.sock";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+		char *end = NULL;
+		switch (c) {
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1) {
+				fprintf(stderr,
+					"cuslice top: -n \"%s\": give a count of 1 or more\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || interval < 0.1 || interval > 3600) {
+				fprintf(stderr,
+					"cuslice top: --interval \"%s\": give seconds from 0.1 "
+					"to 3600\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		case 'h':
+			fputs(top_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+				"cuslice top: unknown option \"%s\"; see cuslice top --help\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	bool tty = isatty(STDOUT_FILENO);
+	for (long i = 0; !stop && (count < 0 || i < count); i++) {
+		json_object *req = json_object_new_object(), *tenants;
+		json_object_object_add(req, "op", json_object_new_string("get-tenants"));
+		json_object *reply = admin_ask(socket, req);
+		json_object_put(req);
+		if (!reply || !json_object_object_get_ex(reply, "tenants", &tenants)) {
+			json_object_put(reply);
+			return 1;
+		}
+		draw(tenants, rows[i % 2 ? 0 : 1], nrows[i % 2 ? 0 : 1], rows[i % 2], &nrows[i % 2],
+		     interval, tty);
+		json_object_put(reply);
+		if (count < 0 || i + 1 < count) {
+			struct timespec ts = {(time_t)interval,
+					      (long)((interval - (time_t)interval) * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
