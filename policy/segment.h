@@ -37,13 +37,16 @@ struct cuslice_proc {
  * GPU time. The tenant may keep the GPU busy `share_ppm` millionths of the
  * time: each launch moves `next_free_ns` on by its predicted GPU time
  * divided by the share, and a launch that would start more than `burst_ns`
- * ahead of now waits. share_ppm == 0: not paced. Written by whoever
+ * ahead of now waits. share_ppm == 0: not paced. While a latency-critical
+ * tenant has work, the others may be held to `max_inflight` launches on the
+ * GPU at a time, so that its kernels wait behind one of theirs at most.
+ * Written by whoever
  * schedules the tenant (cusliced, or `cuslice run --limit`); the pacing
  * itself needs no one else, so it holds while the scheduler restarts.
  */
 struct cuslice_sched {
 	uint32_t share_ppm;
-	uint32_t pad;
+	uint32_t max_inflight; /* launches this tenant may have on the GPU at once; 0: any */
 	uint64_t burst_ns;
 	uint64_t next_free_ns;	 /* CLOCK_MONOTONIC */
 	uint64_t last_active_ns; /* last launch, to within a millisecond */

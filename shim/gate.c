@@ -65,6 +65,15 @@ static struct {
 	int nspare;
 } samples = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Launches of this process still on the GPU, when its tenant's in-flight
+ * work is capped: an event recorded after each, oldest first. */
+#define INFLIGHT 64
+static struct {
+	pthread_mutex_t lock;
+	CUevent ring[INFLIGHT];
+	int head, count;
+} inflight = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static struct {
 	__typeof__(&cuEventCreate) create;
 	__typeof__(&cuEventRecord) record;
@@ -232,6 +241,61 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 	pthread_mutex_unlock(&samples.lock);
 }
 
+/* Retires launches that have completed; with `wait`, waits for the oldest. */
+static void inflight_retire(bool wait)
+{
+	while (inflight.count > 0) {
+		CUevent e = inflight.ring[inflight.head];
+		if (wait)
+			drv.synchronize(e);
+		else if (drv.query(e) == CUDA_ERROR_NOT_READY)
+			return;
+		wait = false;
+		inflight.head = (inflight.head + 1) % INFLIGHT;
+		inflight.count--;
+		pthread_mutex_lock(&samples.lock);
+		if (samples.nspare < 2 * PENDING)
+			samples.spare[samples.nspare++] = e;
+		pthread_mutex_unlock(&samples.lock);
+	}
+}
+
+/* Holds the launch until fewer than `cap` of this process's launches are on
+ * the GPU, so that a latency-critical tenant waits behind few of them. */
+static void inflight_wait(struct cuslice_sched *s, uint32_t cap)
+{
+	uint64_t start = 0;
+
+	pthread_mutex_lock(&inflight.lock);
+	inflight_retire(false);
+	while (inflight.count >= (int)cap) {
+		if (!start)
+			start = now_ns();
+		inflight_retire(true);
+	}
+	pthread_mutex_unlock(&inflight.lock);
+	if (start)
+		__atomic_fetch_add(&s->throttled_ns, now_ns() - start, __ATOMIC_RELAXED);
+}
+
+static void inflight_track(CUstream stream, bool ptsz)
+{
+	CUevent e, unused;
+
+	pthread_mutex_lock(&samples.lock);
+	bool got = take_events(&e, &unused);
+	if (got && samples.nspare < 2 * PENDING)
+		samples.spare[samples.nspare++] = unused;
+	pthread_mutex_unlock(&samples.lock);
+	if (!got || record(e, stream, ptsz) != CUDA_SUCCESS)
+		return;
+	pthread_mutex_lock(&inflight.lock);
+	if (inflight.count == INFLIGHT)
+		inflight_retire(true);
+	inflight.ring[(inflight.head + inflight.count++) % INFLIGHT] = e;
+	pthread_mutex_unlock(&inflight.lock);
+}
+
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 		     uint64_t grid, uint64_t n)
 {
@@ -241,13 +305,24 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 	uint64_t cost = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
 	bool paced = __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) != 0;
 
+	uint32_t cap = __atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED);
+
 	if (paced && __atomic_sub_fetch(&local_budget_ns, (int64_t)cost, __ATOMIC_RELAXED) < 0)
 		lease(s, cost);
+	if (cap)
+		inflight_wait(s, cap);
 	sample(t, c, key, ptsz, stream, paced, n);
+	t->tracked = cap != 0;
+	t->stream = stream;
+	t->ptsz = ptsz;
 }
 
 void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 {
+	if (t->tracked && rc == CUDA_SUCCESS)
+		inflight_track(t->stream, t->ptsz);
+	if (!t->sampling)
+		return;
 	pthread_mutex_lock(&samples.lock);
 	if (rc == CUDA_SUCCESS && record(t->end, t->stream, t->ptsz) == CUDA_SUCCESS &&
 	    samples.npending < PENDING) {
@@ -291,6 +366,8 @@ void gate_forget_all(void)
 {
 	shim_launch_count = NULL; /* the parent's slot counts the parent */
 	local_budget_ns = 0;
+	inflight.head = inflight.count = 0;
+	pthread_mutex_init(&inflight.lock, NULL);
 	samples.npending = samples.nspare = 0;
 	samples.ctx = NULL;
 	pthread_mutex_init(&samples.lock, NULL);

@@ -13,6 +13,7 @@ struct gate_ticket {
 	bool sampling; /* this launch is being timed */
 	bool ptsz;
 	bool unknown; /* its cost was never measured */
+	bool tracked; /* its completion is tracked: in-flight launches are capped */
 	CUevent start, end;
 	CUstream stream;
 	struct cost *cost;
@@ -46,14 +47,15 @@ static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream,
 		return;
 	uint64_t *counter = shim_launch_count ? shim_launch_count : &gate_local_count;
 	uint64_t n = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
-	/* paced: every launch spends its cost; unpaced: one in 64, to keep learning costs */
+	/* paced or capped: every launch; otherwise one in 64, to keep learning costs */
 	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&shim_gate->max_inflight, __ATOMIC_RELAXED) ||
 	    (n & (GATE_SAMPLE_EVERY - 1)) == 0)
 		gate_enter_slow(t, ptsz, stream, what, grid, n);
 }
 
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)
 {
-	if (unlikely(t->sampling))
+	if (unlikely(t->sampling || t->tracked))
 		gate_leave_slow(t, rc);
 }

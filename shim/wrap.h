@@ -159,7 +159,7 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		bool captured =                                                               \
 			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) && \
 			graphs_stream_capturing(ptsz, stream);                                \
-		ticket.sampling = false;                                                      \
+		ticket.sampling = ticket.tracked = false;                                     \
 		if (likely(!captured))                                                        \
 			gate_enter(&ticket, ptsz, stream, what, grid);                        \
 		CUresult rc = REAL(sym) args;                                                 \
@@ -180,7 +180,7 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		struct gate_ticket ticket;                      \
 		WRAP_RESOLVE(sym);                              \
 		stats_count(HOOK_##sym);                        \
-		ticket.sampling = false;                        \
+		ticket.sampling = ticket.tracked = false;       \
 		gate_enter(&ticket, ptsz, stream, exec, 0);     \
 		CUresult rc = REAL(sym) args;                   \
 		gate_leave(&ticket, rc);                        \

@@ -28,6 +28,7 @@ static const char admin_usage[] =
 	"Usage: cuslice get tenants [-o json]\n"
 	"       cuslice describe TENANT [-o json]\n"
 	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
+	"                          [--priority high|normal]\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
@@ -38,13 +39,15 @@ static const char admin_usage[] =
 	"                     same time, 1 to 10000 (default 1); idle tenants' time goes to\n"
 	"                     the others\n"
 	"      --limit P%     cap on GPU time even when alone (none: no cap)\n"
+	"      --priority P   high: latency-critical; while it launches, other tenants\n"
+	"                     keep one launch at a time on the GPU (default normal)\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
 	"  -h, --help         show this help\n";
 
 struct admin_options {
-	const char *vram, *weight, *limit, *socket, *output;
+	const char *vram, *weight, *limit, *priority, *socket, *output;
 	char **args;
 	int nargs;
 };
@@ -55,6 +58,7 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		{"vram", required_argument, NULL, 'v'},
 		{"weight", required_argument, NULL, 'w'},
 		{"limit", required_argument, NULL, 'l'},
+		{"priority", required_argument, NULL, 'p'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -78,6 +82,9 @@ static int parse(int argc, char **argv, struct admin_options *o)
 			break;
 		case 'l':
 			o->limit = optarg;
+			break;
+		case 'p':
+			o->priority = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -203,13 +210,16 @@ int cuslice_admin(int argc, char **argv)
 	} else if (strcmp(verb, "describe") == 0 && o.nargs == 1) {
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
-	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && (o.vram || o.weight || o.limit)) {
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 &&
+		   (o.vram || o.weight || o.limit || o.priority)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 		if (o.vram)
 			json_object_object_add(req, "vram", json_object_new_string(o.vram));
 		if (o.limit)
 			json_object_object_add(req, "limit", json_object_new_string(o.limit));
+		if (o.priority)
+			json_object_object_add(req, "priority", json_object_new_string(o.priority));
 		if (o.weight) {
 			char *end;
 			long long w = strtoll(o.weight, &end, 10);

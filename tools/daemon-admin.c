@@ -5,7 +5,8 @@
  *   {"op": "get-tenants"}
  *   {"op": "describe", "tenant": "/kubepods/…"}
  *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB",
- *    "weight": 3, "limit": "40%" | "none"}      (any of vram, weight, limit)
+ *    "weight": 3, "limit": "40%" | "none", "priority": "high" | "normal"}
+ *   (any of vram, weight, limit, priority)
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
  */
@@ -73,6 +74,10 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 	json_object_object_add(o, "configured", json_object_new_boolean(t->configured));
 	json_object_object_add(o, "weight", json_object_new_int((int)t->weight));
 	json_object_object_add(o, "limit_ppm", json_object_new_int((int)t->limit_ppm));
+	json_object_object_add(o, "priority", json_object_new_string(t->high ? "high" : "normal"));
+	json_object_object_add(
+		o, "max_inflight",
+		json_object_new_int((int)__atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED)));
 	json_object_object_add(
 		o, "share_ppm",
 		json_object_new_int((int)__atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED)));
@@ -117,7 +122,7 @@ static char *describe(struct daemon *d, const char *name)
 }
 
 struct set_request {
-	const char *vram, *limit;
+	const char *vram, *limit, *priority;
 	int64_t weight; /* 0: not given */
 	bool has_weight;
 };
@@ -133,8 +138,12 @@ static char *set_check(struct daemon *d, const char *name, const struct set_requ
 		return refuse("\"%s\" is not a tenant: tenants are cgroup paths such as "
 			      "/kubepods/pod1",
 			      name ? name : "");
-	if (!q->vram && !q->limit && !q->has_weight)
-		return refuse("nothing to set for \"%s\"; give vram, weight or limit", name);
+	if (!q->vram && !q->limit && !q->has_weight && !q->priority)
+		return refuse("nothing to set for \"%s\"; give vram, weight, limit or priority",
+			      name);
+	if (q->priority && strcmp(q->priority, "high") != 0 && strcmp(q->priority, "normal") != 0)
+		return refuse("priority \"%s\": use high (latency-critical) or normal",
+			      q->priority);
 	for (int i = 0; i < d->ndevices; i++)
 		totals[i] = d->devices[i].total;
 	if (q->vram &&
@@ -173,6 +182,8 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 		t->weight = (uint32_t)q->weight;
 	if (q->limit)
 		t->limit_ppm = limit_ppm;
+	if (q->priority)
+		t->high = strcmp(q->priority, "high") == 0;
 	if (state_save(d, err, sizeof(err)) < 0) {
 		*t = was;
 		return refuse("%s; nothing changed", err);
@@ -205,7 +216,9 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = describe(d, field(req, "tenant"));
 	else if (strcmp(op, "set") == 0) {
 		json_object *w;
-		struct set_request q = {.vram = field(req, "vram"), .limit = field(req, "limit")};
+		struct set_request q = {.vram = field(req, "vram"),
+					.limit = field(req, "limit"),
+					.priority = field(req, "priority")};
 		if (json_object_object_get_ex(req, "weight", &w)) {
 			q.has_weight = true;
 			q.weight = json_object_is_type(w, json_type_int) ? json_object_get_int64(w)

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The scheduler's loop: which tenants are launching, and what share of GPU
- * time each gets (policy/shares.c). The shares go to the tenants' segments,
- * where their own processes pace themselves; nothing here is on the launch
- * path, and a daemon that stops leaves the last shares in force.
+ * The scheduler's loop: which tenants are launching, what share of GPU time
+ * each gets (policy/shares.c), and whether a latency-critical tenant is
+ * launching, in which case the others keep little work on the GPU. The shares go to the tenants'
+ * segments, where their own processes pace themselves; nothing here is on the launch path, and a
+ * daemon that stops leaves the last shares in force.
  */
 #include "daemon.h"
 #include "policy/shares.h"
 
 #define ACTIVE_NS 100000000ull /* a tenant counts as active this long after a launch */
 #define BURST_NS 4000000ull    /* how far a paced tenant may run ahead of its share */
+#define YIELD_INFLIGHT 1       /* launches others may have on the GPU while a high tenant runs */
 
 static uint64_t launches_of(const struct tenant *t)
 {
@@ -24,6 +26,7 @@ static uint64_t launches_of(const struct tenant *t)
 void sched_tick(struct daemon *d, uint64_t now_ns)
 {
 	struct policy_share shares[DAEMON_MAX_TENANTS];
+	bool high_active = false;
 
 	for (int i = 0; i < d->ntenants; i++) {
 		struct tenant *t = d->tenants[i];
@@ -32,14 +35,22 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 			t->seen_launches = launches;
 			t->active_until_ns = now_ns + ACTIVE_NS;
 		}
+		bool active = now_ns < t->active_until_ns;
+		/* a latency-critical tenant is never paced below what it asks (only its
+		 * limit holds); the others share the GPU among themselves */
 		shares[i] = (struct policy_share){.weight = t->weight,
 						  .limit_ppm = t->limit_ppm,
-						  .active = now_ns < t->active_until_ns};
+						  .active = active && !t->high};
+		high_active |= t->high && active;
 	}
 	policy_shares(shares, d->ntenants);
+	/* while a latency-critical tenant has work, the others keep at most one
+	 * launch on the GPU, so its requests wait behind one kernel at most */
 	for (int i = 0; i < d->ntenants; i++) {
 		struct cuslice_sched *s = &d->tenants[i]->seg->sched;
+		uint32_t cap = high_active && !d->tenants[i]->high ? YIELD_INFLIGHT : 0;
 		__atomic_store_n(&s->burst_ns, BURST_NS, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->max_inflight, cap, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);
 	}
 }

@@ -15,7 +15,7 @@
 static int load_tenant(struct daemon *d, const char *name, json_object *entry, char *err,
 		       size_t errlen)
 {
-	json_object *vram = NULL, *weight, *limit;
+	json_object *vram = NULL, *weight, *limit, *priority;
 	struct tenant *t;
 	int r;
 
@@ -43,6 +43,8 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 		t->limit_ppm = (uint32_t)json_object_get_int(limit);
 	if (t->weight < 1)
 		t->weight = 1;
+	if (json_object_object_get_ex(entry, "priority", &priority))
+		t->high = strcmp(json_object_get_string(priority), "high") == 0;
 	tenants_apply_quota(d, t);
 	return 0;
 }
@@ -83,6 +85,8 @@ static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
 	}
 	json_object_object_add(entry, "weight", json_object_new_int((int)t->weight));
 	json_object_object_add(entry, "limit_ppm", json_object_new_int((int)t->limit_ppm));
+	json_object_object_add(entry, "priority",
+			       json_object_new_string(t->high ? "high" : "normal"));
 	return entry;
 }
 
@@ -94,7 +98,7 @@ static json_object *state_json(const struct daemon *d)
 	json_object_object_add(root, "version", json_object_new_int(1));
 	for (int i = 0; i < d->ntenants; i++) {
 		const struct tenant *t = d->tenants[i];
-		if (t->configured || t->weight != 1 || t->limit_ppm)
+		if (t->configured || t->weight != 1 || t->limit_ppm || t->high)
 			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);

@@ -24,11 +24,12 @@ struct tenant {
 	char name[CUSLICE_TENANT_NAME_MAX];
 	int fd; /* the segment file */
 	struct cuslice_segment *seg;
-	bool configured;	  /* the admin set its VRAM quota; else the default applies */
-	struct policy_vram vram;  /* valid when configured */
-	uint32_t weight;	  /* share of GPU time against the other active tenants; >= 1 */
-	uint32_t limit_ppm;	  /* cap on GPU time, even alone; 0: none */
-	uint64_t connections;	  /* processes that registered */
+	bool configured;	 /* the admin set its VRAM quota; else the default applies */
+	struct policy_vram vram; /* valid when configured */
+	uint32_t weight;	 /* share of GPU time against the other active tenants; >= 1 */
+	uint32_t limit_ppm;	 /* cap on GPU time, even alone; 0: none */
+	bool high;	      /* latency-critical: the others keep little work on the GPU for it */
+	uint64_t connections; /* processes that registered */
 	struct proc_watch *watch; /* gives back what exiting processes held */
 	uint64_t seen_launches;	  /* the scheduler's last reading */
 	uint64_t active_until_ns; /* counts as active until then */

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A GPU-bound loop for the GPU-time tests: launches kernels of KERNEL_US
- * back to back (synchronising every 8) for SECONDS and prints how much GPU
- * time it got: "kernels N gpu_share S" (S: kernel time / wall time).
+ * Workloads for the GPU-time tests.
  *
  *   share-workload SECONDS KERNEL_US
+ *       launches kernels of KERNEL_US back to back (synchronising every 8) for
+ *       SECONDS and prints how much GPU time it got: "kernels N gpu_share S"
+ *       (S: kernel time / wall time)
+ *   share-workload latency COUNT KERNEL_US GAP_US
+ *       COUNT requests, each one kernel and a synchronisation, GAP_US apart;
+ *       prints "p50_us X p99_us Y" of the request latencies
  */
 #define _GNU_SOURCE
 #include <cuda.h>
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -29,8 +35,37 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int compare(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int latency(CUfunction f, int count, int gap_us)
+{
+	double *lat = calloc(count, sizeof(double));
+
+	for (int i = 0; i < count; i++) {
+		double t0 = now_s();
+		CHECK(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+		CHECK(cuCtxSynchronize());
+		lat[i] = (now_s() - t0) * 1e6;
+		struct timespec gap = {0, gap_us * 1000L};
+		nanosleep(&gap, NULL);
+	}
+	qsort(lat, count, sizeof(double), compare);
+	printf("p50_us %.0f p99_us %.0f\n", lat[count / 2], lat[count * 99 / 100]);
+	free(lat);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	bool lat_mode = argc > 1 && strcmp(argv[1], "latency") == 0;
+	if (lat_mode) {
+		argv++;
+		argc--;
+	}
 	double seconds = argc > 1 ? atof(argv[1]) : 1;
 	int kernel_us = argc > 2 ? atoi(argv[2]) : 1000;
 	char image[64];
@@ -45,6 +80,8 @@ int main(int argc, char **argv)
 	CHECK(cuCtxSetCurrent(ctx));
 	CHECK(cuModuleLoadData(&module, image));
 	CHECK(cuModuleGetFunction(&f, module, "work"));
+	if (lat_mode)
+		return latency(f, (int)seconds, argc > 3 ? atoi(argv[3]) : 2000);
 	double start = now_s(), end = start + seconds;
 	while (now_s() < end) {
 		for (int i = 0; i < 8; i++)
