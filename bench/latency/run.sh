@@ -27,8 +27,8 @@ mkdir -p "$cg/cuslice-lat/lc" "$cg/cuslice-lat/be"
 for i in $(seq 50); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.1; done
 
 window() { "$python" -c "import time; s = time.monotonic() + 10; print(s, s + $1)"; }
-# in GROUP|bare SCRIPT ARGS...: a python workload in that tenant's cgroup under the shim
-in() {
+# run_in GROUP|bare SCRIPT ARGS...: a python workload in that tenant's cgroup under the shim
+run_in() {
 	local group=$1
 	shift
 	if [ "$group" = bare ]; then
@@ -39,16 +39,16 @@ in() {
 }
 last() { tail -1; }
 
-w=$(window "$seconds"); lc_alone=$(in lc "$here/lc.py" $w | last)
-w=$(window "$seconds"); be_alone=$(in be "$here/../shares/matmul.py" $w 4096 | last)
+w=$(window "$seconds"); lc_alone=$(run_in lc "$here/lc.py" $w | last)
+w=$(window "$seconds"); be_alone=$(run_in be "$here/../shares/matmul.py" $w 4096 | last)
 w=$(window "$seconds")
-in bare "$here/lc.py" $w >"$rt/lc-bare" & a=$!
-in bare "$here/../shares/matmul.py" $w 4096 >"$rt/be-bare" & b=$!
+run_in bare "$here/lc.py" $w >"$rt/lc-bare" & a=$!
+run_in bare "$here/../shares/matmul.py" $w 4096 >"$rt/be-bare" & b=$!
 wait $a $b
 "$build/tools/cuslice" set /cuslice-lat/lc --priority high >/dev/null
 w=$(window "$seconds")
-in lc "$here/lc.py" $w >"$rt/lc-prio" & a=$!
-in be "$here/../shares/matmul.py" $w 4096 >"$rt/be-prio" & b=$!
+run_in lc "$here/lc.py" $w >"$rt/lc-prio" & a=$!
+run_in be "$here/../shares/matmul.py" $w 4096 >"$rt/be-prio" & b=$!
 wait $a $b
 "$python" - "$out" "$lc_alone" "$be_alone" "$(last <"$rt/lc-bare")" "$(last <"$rt/be-bare")" \
 	"$(last <"$rt/lc-prio")" "$(last <"$rt/be-prio")" <<'PY'
