@@ -142,7 +142,9 @@ static void cost_learn(struct cost *c, uint64_t key, uint32_t ns)
 	__atomic_store_n(&c->samples, count + 1, __ATOMIC_RELAXED);
 }
 
-static bool take_events(CUevent *start, CUevent *end)
+/* An event of the current context, from the spares if there are any. The
+ * caller holds samples.lock. */
+static bool take_event(CUevent *e)
 {
 	CUcontext ctx = NULL;
 
@@ -152,14 +154,17 @@ static bool take_events(CUevent *start, CUevent *end)
 		samples.nspare = 0;
 		samples.ctx = ctx;
 	}
-	for (int i = 0; i < 2; i++) {
-		CUevent *e = i ? end : start;
-		if (samples.nspare > 0)
-			*e = samples.spare[--samples.nspare];
-		else if (drv.create(e, CU_EVENT_DEFAULT) != CUDA_SUCCESS)
-			return false;
+	if (samples.nspare > 0) {
+		*e = samples.spare[--samples.nspare];
+		return true;
 	}
-	return true;
+	return drv.create(e, CU_EVENT_DEFAULT) == CUDA_SUCCESS;
+}
+
+static void spare_event(CUevent e)
+{
+	if (samples.nspare < 2 * PENDING)
+		samples.spare[samples.nspare++] = e;
 }
 
 /* Learns from the samples that have completed; keeps the others. */
@@ -179,10 +184,8 @@ static void harvest(bool wait_all)
 		}
 		if (q == CUDA_SUCCESS && drv.elapsed(&ms, s->start, s->end) == CUDA_SUCCESS)
 			cost_learn(s->cost, s->key, (uint32_t)(ms * 1e6f));
-		if (samples.nspare + 2 <= 2 * PENDING) {
-			samples.spare[samples.nspare++] = s->start;
-			samples.spare[samples.nspare++] = s->end;
-		}
+		spare_event(s->start);
+		spare_event(s->end);
 	}
 	samples.npending = kept;
 }
@@ -197,9 +200,9 @@ static CUresult record(CUevent e, CUstream stream, bool ptsz)
  * most launches. */
 static int64_t local_budget_ns;
 
-/* Takes enough of the tenant's allowance to cover `cost` and LEASE_NS more,
- * waiting first if the tenant is ahead of its share. */
-static void lease(struct cuslice_sched *s, uint64_t cost)
+/* Takes enough of the tenant's allowance to cover this process's deficit and
+ * LEASE_NS more, waiting first if the tenant is ahead of its share. */
+static void lease(struct cuslice_sched *s)
 {
 	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
@@ -215,7 +218,6 @@ static void lease(struct cuslice_sched *s, uint64_t cost)
 	__atomic_add_fetch(&local_budget_ns, (int64_t)need, __ATOMIC_RELAXED);
 	if (now - __atomic_load_n(&s->last_active_ns, __ATOMIC_RELAXED) > 1000000)
 		__atomic_store_n(&s->last_active_ns, now, __ATOMIC_RELAXED);
-	(void)cost;
 }
 
 /* Starts timing this launch if its key is new or its turn has come. */
@@ -229,14 +231,21 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 		return;
 	pthread_mutex_lock(&samples.lock);
 	harvest(false);
-	if (samples.npending < PENDING && take_events(&t->start, &t->end) &&
-	    record(t->start, stream, ptsz) == CUDA_SUCCESS) {
+	bool got = samples.npending < PENDING && take_event(&t->start);
+	if (got && !take_event(&t->end)) {
+		spare_event(t->start);
+		got = false;
+	}
+	if (got && record(t->start, stream, ptsz) == CUDA_SUCCESS) {
 		t->sampling = true;
 		t->stream = stream;
 		t->ptsz = ptsz;
 		t->cost = c;
 		t->key = key;
 		t->unknown = seen == 0 && paced; /* unpaced, there is no hurry */
+	} else if (got) {
+		spare_event(t->start);
+		spare_event(t->end);
 	}
 	pthread_mutex_unlock(&samples.lock);
 }
@@ -254,8 +263,7 @@ static void inflight_retire(bool wait)
 		inflight.head = (inflight.head + 1) % INFLIGHT;
 		inflight.count--;
 		pthread_mutex_lock(&samples.lock);
-		if (samples.nspare < 2 * PENDING)
-			samples.spare[samples.nspare++] = e;
+		spare_event(e);
 		pthread_mutex_unlock(&samples.lock);
 	}
 }
@@ -280,12 +288,10 @@ static void inflight_wait(struct cuslice_sched *s, uint32_t cap)
 
 static void inflight_track(CUstream stream, bool ptsz)
 {
-	CUevent e, unused;
+	CUevent e;
 
 	pthread_mutex_lock(&samples.lock);
-	bool got = take_events(&e, &unused);
-	if (got && samples.nspare < 2 * PENDING)
-		samples.spare[samples.nspare++] = unused;
+	bool got = take_event(&e);
 	pthread_mutex_unlock(&samples.lock);
 	if (!got || record(e, stream, ptsz) != CUDA_SUCCESS)
 		return;
@@ -308,7 +314,7 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 	uint32_t cap = __atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED);
 
 	if (paced && __atomic_sub_fetch(&local_budget_ns, (int64_t)cost, __ATOMIC_RELAXED) < 0)
-		lease(s, cost);
+		lease(s);
 	if (cap)
 		inflight_wait(s, cap);
 	sample(t, c, key, ptsz, stream, paced, n);
@@ -331,9 +337,9 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 		/* never seen before: learn its cost before admitting more of it */
 		if (t->unknown)
 			harvest(true);
-	} else if (samples.nspare + 2 <= 2 * PENDING) {
-		samples.spare[samples.nspare++] = t->start;
-		samples.spare[samples.nspare++] = t->end;
+	} else {
+		spare_event(t->start);
+		spare_event(t->end);
 	}
 	pthread_mutex_unlock(&samples.lock);
 }

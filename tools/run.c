@@ -204,7 +204,7 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 {
 	struct device_info devices[CUSLICE_MAX_DEVICES];
 	uint64_t totals[CUSLICE_MAX_DEVICES];
-	struct policy_vram vram;
+	struct policy_vram vram = {0};
 	int count, n, r;
 	char err[768];
 
