@@ -58,7 +58,7 @@ static int parse_number(const char *s, uint64_t *ret_int, const char **ret_frac,
 /* value * 2^shift, with up to 9 fraction digits, rounded down to a byte. */
 static int scale(uint64_t whole, const char *frac, size_t nfrac, unsigned shift, uint64_t *ret)
 {
-	if (shift < 64 && whole > (UINT64_MAX >> shift))
+	if (whole > (UINT64_MAX >> shift)) /* shift is at most 40 */
 		return -ERANGE;
 	uint64_t bytes = whole << shift;
 	uint64_t num = 0, den = 1;

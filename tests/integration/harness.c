@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,16 +25,30 @@ const char *harness_path(const char *env_name)
 	return v;
 }
 
+static char tmpdir[] = "/tmp/cuslice-test.XXXXXX";
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path); /* best effort: keep going */
+	return 0;
+}
+
+static void remove_tmpdir(void)
+{
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Made on first use, removed when the test program exits. */
 const char *harness_tmpdir(void)
 {
-	static char dir[] = "/tmp/cuslice-test.XXXXXX";
 	static int made;
 
 	if (!made) {
-		assert_non_null(mkdtemp(dir));
+		assert_non_null(mkdtemp(tmpdir));
+		atexit(remove_tmpdir);
 		made = 1;
 	}
-	return dir;
+	return tmpdir;
 }
 
 static void put_env(char **env, size_t *n, const char *entry)
