@@ -665,6 +665,28 @@ static void test_priority_protects_latency(void **state_)
 	assert_true(be_high > 0.6);
 }
 
+/* A paced process killed mid-run holds nothing the others of its tenant wait
+ * for: the survivor goes on to use the tenant's whole share. */
+static void test_dead_launcher_stalls_no_one(void **state_)
+{
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "3", "1000", NULL};
+	int out_victim, out_survivor;
+
+	set_opt("a", "--limit", "50%");
+	pid_t victim = spawn_in("a", &out_victim, work);
+	pid_t survivor = spawn_in("a", &out_survivor, work);
+	usleep(500000);
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	close(out_victim);
+	double share = share_result(survivor, out_survivor);
+	print_message(
+		"a 50%% tenant of two processes, one killed at 0.5 s: the survivor got %.1f%%\n",
+		100 * share);
+	assert_true(share > 0.35 && share <= 0.52);
+	set_opt("a", "--limit", "none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +702,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_env_segment_ignored, stop_holders),
 		cmocka_unit_test_teardown(test_top, stop_holders),
 		cmocka_unit_test_teardown(test_priority_protects_latency, stop_holders),
+		cmocka_unit_test_teardown(test_dead_launcher_stalls_no_one, stop_holders),
 	};
 
 	if (setup_cgroups() < 0) {
