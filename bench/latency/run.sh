@@ -14,29 +14,10 @@ seconds=${2:-4}
 out=${OUT:-$here/../results}
 python=${PYTHON:-python3}
 mkdir -p "$out"
-cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$cg" ] || { echo "no cgroup v2" >&2; exit 77; }
-nvidia-smi -L >/dev/null 2>&1 || { echo "no GPU" >&2; exit 77; }
-
-rt=$(mktemp -d /tmp/cuslice-latency.XXXXXX)
-export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
-"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" 2>"$rt/cusliced.log" &
-daemon=$!
-trap 'kill $daemon 2>/dev/null; rmdir "$cg/cuslice-lat/lc" "$cg/cuslice-lat/be" "$cg/cuslice-lat" 2>/dev/null' EXIT
-mkdir -p "$cg/cuslice-lat/lc" "$cg/cuslice-lat/be"
-for i in $(seq 50); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.1; done
-
-window() { "$python" -c "import time; s = time.monotonic() + 10; print(s, s + $1)"; }
-# run_in GROUP|bare SCRIPT ARGS...: a python workload in that tenant's cgroup under the shim
-run_in() {
-	local group=$1
-	shift
-	if [ "$group" = bare ]; then
-		"$python" "$@"
-	else
-		sh -c "echo \$\$ > $cg/cuslice-lat/$group/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock $python $*"
-	fi
-}
+. "$here/../lib.sh"
+bench_setup cuslice-lat lc be
+window() { bench_window "$1"; }
+run_in() { bench_in "$@"; }
 last() { tail -1; }
 
 w=$(window "$seconds"); lc_alone=$(run_in lc "$here/lc.py" $w | last)

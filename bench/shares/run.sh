@@ -15,28 +15,13 @@ seconds=${2:-10}
 out=${OUT:-$here/../results}
 python=${PYTHON:-python3}
 mkdir -p "$out"
-cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$cg" ] || { echo "no cgroup v2" >&2; exit 77; }
-nvidia-smi -L >/dev/null 2>&1 || { echo "no GPU" >&2; exit 77; }
-
-rt=$(mktemp -d /tmp/cuslice-shares.XXXXXX)
-export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
-"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" 2>"$out/cusliced.log" &
-daemon=$!
-trap 'kill $daemon 2>/dev/null; rmdir "$cg/cuslice-bench/a" "$cg/cuslice-bench/b" "$cg/cuslice-bench" 2>/dev/null' EXIT
-mkdir -p "$cg/cuslice-bench/a" "$cg/cuslice-bench/b"
-for i in $(seq 50); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.1; done
-
-# window SECONDS: a measurement window starting once the tenants have started CUDA
-window() { "$python" -c "import time; s = time.monotonic() + 12; print(s, s + $1)"; }
+. "$here/../lib.sh"
+bench_setup cuslice-bench a b
+window() { bench_window "$1"; }
 
 # run TENANT(a|b|bare) START END: a matmul loop in that cgroup, under the shim (not for bare)
 run() {
-	if [ "$1" = bare ]; then
-		"$python" "$here/matmul.py" "$2" "$3"
-	else
-		sh -c "echo \$\$ > $cg/cuslice-bench/$1/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock CUSLICE_STATS=$out/stats-$1-%p.json $python $here/matmul.py $2 $3"
-	fi
+	BENCH_ENV="CUSLICE_STATS=$out/stats-$1-%p.json" bench_in "$1" "$here/matmul.py" "$2" "$3"
 }
 
 # the daemon's CPU time so far, in seconds

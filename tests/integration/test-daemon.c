@@ -129,41 +129,6 @@ static void run_in(const char *leaf, const char *mode, const char *arg, struct r
 	harness_run(argv, env, r);
 }
 
-/* Starts vram-workload hold BYTES in cgroup `leaf`; returns once it holds them. */
-static pid_t hold_in(const char *leaf, const char *bytes)
-{
-	char dir[4096], preload[4200], fake[4200];
-	int out[2];
-
-	cgroup_dir(leaf, dir, sizeof(dir));
-	snprintf(preload, sizeof(preload), "%s", harness_path("CUSLICE_SHIM"));
-	snprintf(fake, sizeof(fake), "%s", harness_path("FAKECUDA_DIR"));
-	assert_int_equal(pipe(out), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char self[32];
-		snprintf(self, sizeof(self), "%d", (int)getpid());
-		strcat(dir, "/cgroup.procs");
-		int fd = open(dir, O_WRONLY);
-		if (fd < 0 || write(fd, self, strlen(self)) < 0)
-			_exit(126);
-		close(fd);
-		dup2(out[1], STDOUT_FILENO);
-		setenv("LD_PRELOAD", preload, 1);
-		setenv("LD_LIBRARY_PATH", fake, 1);
-		setenv("CUSLICE_SOCKET", socket_env + strlen("CUSLICE_SOCKET="), 1);
-		execl(harness_path("VRAM_WORKLOAD"), "vram-workload", "hold", bytes, NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	holders[nholders++ % 8] = pid;
-	char line[32] = "";
-	assert_true(read(out[0], line, sizeof(line) - 1) > 0);
-	assert_non_null(strstr(line, "holding"));
-	close(out[0]);
-	return pid;
-}
-
 /* Starts `prog args…` in cgroup `leaf` under the shim, on the GPU the test's
  * processes share; returns its pid, and its stdout in *ret_out. */
 static pid_t spawn_in(const char *leaf, int *ret_out, char *const argv[])
@@ -193,6 +158,21 @@ static pid_t spawn_in(const char *leaf, int *ret_out, char *const argv[])
 	}
 	close(out[1]);
 	*ret_out = out[0];
+	return pid;
+}
+
+/* Starts vram-workload hold BYTES in cgroup `leaf`; returns once it holds them. */
+static pid_t hold_in(const char *leaf, const char *bytes)
+{
+	char *argv[] = {(char *)harness_path("VRAM_WORKLOAD"), "hold", (char *)bytes, NULL};
+	char line[32] = "";
+	int out;
+	pid_t pid = spawn_in(leaf, &out, argv);
+
+	holders[nholders++ % 8] = pid;
+	assert_true(read(out, line, sizeof(line) - 1) > 0);
+	assert_non_null(strstr(line, "holding"));
+	close(out);
 	return pid;
 }
 
