@@ -51,6 +51,7 @@ static void atfork_child(void)
 {
 	stats_reset();
 	graphs_reset();
+	tenant_forget();
 	memory_forget_all();
 	contexts_forget_all();
 	gate_forget_all();

@@ -158,23 +158,33 @@ struct cuslice_segment *tenant_segment(void)
 	return attach_status == 0 ? segment : NULL;
 }
 
+/* No syscall once claimed: after a fork, tenant_forget() clears the slot so
+ * that the child claims its own. */
 struct cuslice_proc *tenant_self(void)
 {
-	pid_t pid = getpid();
+	struct cuslice_proc *p = __atomic_load_n(&self, __ATOMIC_ACQUIRE);
 
-	if (likely(self && self_pid == pid))
-		return self;
+	if (likely(p))
+		return p;
 	pthread_mutex_lock(&self_lock);
-	if (!self || self_pid != pid) {
+	if (!self) {
+		pid_t pid = getpid();
 		uint64_t start = 0;
-		self = NULL;
-		if (tenant_start_time(pid, &start) == 0)
-			self = quota_proc_claim(segment, pid, start);
-		self_pid = pid;
-		self_start = start;
+		if (tenant_start_time(pid, &start) == 0) {
+			self_pid = pid;
+			self_start = start;
+			__atomic_store_n(&self, quota_proc_claim(segment, pid, start),
+					 __ATOMIC_RELEASE);
+		}
 	}
 	pthread_mutex_unlock(&self_lock);
 	return self;
+}
+
+void tenant_forget(void)
+{
+	self = NULL;
+	pthread_mutex_init(&self_lock, NULL);
 }
 
 static bool proc_alive(pid_t pid, uint64_t start)

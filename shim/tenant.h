@@ -21,6 +21,9 @@ bool tenant_from_daemon(void);
 /* This process's slot, claimed on first use (again after a fork). */
 struct cuslice_proc *tenant_self(void);
 
+/* After fork: the child holds none of its parent's slot. */
+void tenant_forget(void);
+
 /* Gives back what dead processes of the tenant held. Returns the bytes. */
 uint64_t tenant_reap(void);
 
