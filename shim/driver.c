@@ -14,6 +14,7 @@
 #include "policy/pathfmt.h"
 #include "shim.h"
 #include "gate.h"
+#include "profile.h"
 #include "stats.h"
 #include "tenant.h"
 #include "wrap.h"
@@ -89,6 +90,8 @@ static void driver_load_once(void)
 
 	loading = true;
 	r = stats_path_usable();
+	if (r == 0)
+		r = profile_setup();
 	if (r == 0)
 		r = tenant_attach();
 	if (r == 0)

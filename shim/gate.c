@@ -23,16 +23,22 @@
  * wrappers test one pointer.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <pthread.h>
 #include <time.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "gate.h"
+#include "policy/cost.h"
 #include "policy/pace.h"
+#include "profile.h"
 #include "tenant.h"
 
 #define COSTS 4096	      /* direct-mapped; a power of two */
 #define DEFAULT_COST_NS 20000 /* until a key is measured */
-#define LEARN_SAMPLES 4
+#define LEARN_SAMPLES POLICY_COST_FIRST
 #define WELL_KNOWN 64 /* samples, after which a key is timed only */
 #define RARELY 4096   /* one launch in this many; a power of two */
 #define PENDING 32
@@ -40,8 +46,11 @@
 
 struct cost {
 	uint64_t key;
+	uint64_t grid;
 	uint32_t ns;
 	uint32_t samples;
+	uint32_t floor_ns; /* the profiled cost, if any */
+	char *name;	   /* the kernel's, while recording a profile */
 };
 
 struct sample {
@@ -51,6 +60,7 @@ struct sample {
 };
 
 struct cuslice_sched *shim_gate;
+static struct cuslice_sched unpaced; /* a process that records a profile alone */
 uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
@@ -97,15 +107,17 @@ void gate_bind(void)
 	if (!drv.elapsed)
 		drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime");
 	drv.get_current = (__typeof__(drv.get_current))shim_driver_symbol("cuCtxGetCurrent");
-	/* cuslice run's pacing is fixed: unpaced there, the gate stays off. The
-	 * daemon may pace a tenant at any time, and reads its launch counts. */
+	/* cuslice run's pacing is fixed: unpaced there, the gate stays off, unless
+	 * this process records a profile. The daemon may pace a tenant at any
+	 * time, and reads its launch counts. */
 	bool daemon = tenant_from_daemon();
-	if (!seg || (!daemon && !__atomic_load_n(&seg->sched.share_ppm, __ATOMIC_RELAXED)))
+	bool paced = seg && (daemon || __atomic_load_n(&seg->sched.share_ppm, __ATOMIC_RELAXED));
+	if (!paced && !profile_recording)
 		return;
 	struct cuslice_proc *self = daemon ? tenant_self() : NULL;
 	shim_launch_count = self ? &self->launches : NULL;
 	if (drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
-		__atomic_store_n(&shim_gate, &seg->sched, __ATOMIC_RELEASE);
+		__atomic_store_n(&shim_gate, paced ? &seg->sched : &unpaced, __ATOMIC_RELEASE);
 }
 
 static uint64_t now_ns(void)
@@ -115,31 +127,59 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static struct cost *cost_of(uint64_t key)
+/* A key seen for the first time: a profiled cost if the profile names the
+ * kernel, else unmeasured. */
+static __attribute__((noinline, cold)) void cost_start(struct cost *c, uint64_t key,
+						       const void *what, uint64_t grid)
+{
+	uint32_t ns = DEFAULT_COST_NS, nsamples = 0, profiled = 0;
+	const char *name = NULL;
+
+	/* grid 0: a graph launch, whose handle means nothing to another process */
+	if ((profile_loaded || profile_recording) && grid)
+		name = profile_kernel_name(what);
+	if (name && profile_lookup(policy_profile_key(name, grid), &profiled)) {
+		ns = profiled;
+		nsamples = POLICY_COST_FIRST; /* known: no need to time it at once */
+	}
+	__atomic_store_n(&c->samples, nsamples, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ns, ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->floor_ns, profiled, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->grid, grid, __ATOMIC_RELAXED);
+	free(__atomic_exchange_n(&c->name, name && profile_recording ? strdup(name) : NULL,
+				 __ATOMIC_ACQ_REL));
+	__atomic_store_n(&c->key, key, __ATOMIC_RELEASE);
+}
+
+static struct cost *cost_of(uint64_t key, const void *what, uint64_t grid)
 {
 	struct cost *c = &costs[(key * 0x9e3779b97f4a7c15ull) >> 52 & (COSTS - 1)];
 
-	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key) {
-		/* evict: a new key starts unmeasured */
-		__atomic_store_n(&c->samples, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->ns, DEFAULT_COST_NS, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->key, key, __ATOMIC_RELAXED);
-	}
+	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
+		cost_start(c, key, what, grid); /* evicts what was there */
 	return c;
 }
 
-/* A low envelope: down at once, up very slowly. A kernel timed while another
- * context holds the GPU looks longer than it is, and under contention most
- * samples are such; a key's true cost rarely grows. */
+/* See policy_cost_next(): the mean of typical samples, where a sample timed
+ * across another context's time slice counts for little. */
 static void cost_learn(struct cost *c, uint64_t key, uint32_t ns)
 {
 	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
 		return;
 	uint32_t count = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
 	uint32_t old = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
-	uint32_t learned = count == 0 || ns < old ? ns : old + (ns - old) / 256;
-	__atomic_store_n(&c->ns, learned ? learned : 1, __ATOMIC_RELAXED);
+	uint32_t floor = __atomic_load_n(&c->floor_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ns, policy_cost_next(old, count, floor, ns), __ATOMIC_RELAXED);
 	__atomic_store_n(&c->samples, count + 1, __ATOMIC_RELAXED);
+}
+
+void gate_profile_lines(FILE *f)
+{
+	for (int i = 0; i < COSTS; i++) {
+		struct cost *c = &costs[i];
+		if (c->name && c->samples)
+			fprintf(f, "%u %" PRIu64 " %u %s\n", c->ns, c->grid, c->samples, c->name);
+	}
 }
 
 /* An event of the current context, from the spares if there are any. The
@@ -226,8 +266,10 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 {
 	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
 
-	/* timing a launch costs driver calls: rarely, once a key is well known */
-	if (seen >= LEARN_SAMPLES && (n & ((seen < WELL_KNOWN ? GATE_SAMPLE_EVERY : RARELY) - 1)))
+	/* timing a launch costs driver calls: rarely, once a key is well known
+	 * (unless this process records a profile) */
+	uint64_t every = seen < WELL_KNOWN || profile_recording ? GATE_SAMPLE_EVERY : RARELY;
+	if (seen >= LEARN_SAMPLES && (n & (every - 1)))
 		return;
 	pthread_mutex_lock(&samples.lock);
 	harvest(false);
@@ -307,7 +349,7 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 {
 	struct cuslice_sched *s = shim_gate;
 	uint64_t key = (uint64_t)(uintptr_t)what * 31 + grid;
-	struct cost *c = cost_of(key);
+	struct cost *c = cost_of(key, what, grid);
 	uint64_t cost = __atomic_load_n(&c->ns, __ATOMIC_RELAXED);
 	bool paced = __atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED) != 0;
 

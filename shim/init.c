@@ -16,6 +16,7 @@
 #include "shim.h"
 #include "gate.h"
 #include "memory.h"
+#include "profile.h"
 #include "stats.h"
 #include "tenant.h"
 
@@ -77,6 +78,7 @@ __attribute__((destructor)) static void shim_fini(void)
 			shim_log("CUSLICE_STATS=\"%s\": cannot write the stats: %s",
 				 shim_config.stats_path, strerror(-r));
 	}
+	profile_write();
 	tenant_detach();
 	errno = saved;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "profile.h"
 #include "run.h"
 #include "top.h"
 
@@ -14,6 +15,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run [OPTIONS] -- CMD [ARGS...]   run CMD with the cuslice shim preloaded\n"
+	"  profile [-o FILE] -- CMD       run CMD alone and record what its kernels cost\n"
 	"  get tenants                      list tenants and their quotas (needs cusliced)\n"
 	"  describe TENANT                  one tenant: quotas, use, processes\n"
 	"  set TENANT [--vram SIZE] [--weight N] [--limit P%]\n"
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return cuslice_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "profile") == 0)
+		return cuslice_profile(argc - 1, argv + 1);
 	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "set") == 0 || strcmp(cmd, "describe") == 0)
 		return cuslice_admin(argc - 1, argv + 1);
 	if (strcmp(cmd, "top") == 0)
@@ -46,7 +50,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"cuslice: unknown command \"%s\"; commands: run, get, describe, set, help, "
+		"cuslice: unknown command \"%s\"; commands: run, profile, get, describe, set, top, "
+		"help, "
 		"version\n",
 		cmd);
 	return 2;

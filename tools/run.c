@@ -19,6 +19,7 @@
 #include "devices.h"
 #include "policy/pace.h"
 #include "policy/size.h"
+#include "profile.h"
 #include "run.h"
 #include "shim-path.h"
 #include "stats-summary.h"
@@ -42,6 +43,9 @@ static const char run_usage[] =
 	"      --limit P%       keep the GPU busy with COMMAND's kernels at most P% of the\n"
 	"                       time, even when nothing else runs: launches are paced by\n"
 	"                       their GPU time, measured as they run\n"
+	"      --profile FILE   charge COMMAND's kernels what a profile recorded by\n"
+	"                       `cuslice profile` says they cost alone (never less), so\n"
+	"                       that --limit holds to P% of what COMMAND does alone\n"
 	"      --summary        when COMMAND exits, print what the shim saw (kernels run,\n"
 	"                       graph launches, allocations, launch paths) on stderr\n"
 	"      --stats-dir DIR  keep each process's counters as DIR/stats.<pid>.json\n"
@@ -56,6 +60,7 @@ struct run_options {
 	const char *device;
 	bool summary;
 	const char *stats_dir;
+	const char *profile;
 	char **command;
 };
 
@@ -66,6 +71,7 @@ static int parse(int argc, char **argv, struct run_options *ret)
 		{"limit", required_argument, NULL, 'l'},
 		{"device", required_argument, NULL, 'D'},
 		{"summary", no_argument, NULL, 's'},
+		{"profile", required_argument, NULL, 'p'},
 		{"stats-dir", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -88,6 +94,9 @@ static int parse(int argc, char **argv, struct run_options *ret)
 			break;
 		case 's':
 			o.summary = true;
+			break;
+		case 'p':
+			o.profile = optarg;
 			break;
 		case 'd':
 			o.stats_dir = optarg;
@@ -137,7 +146,7 @@ static int prepare_stats_dir(const struct run_options *o, char *dir, size_t size
 }
 
 /* LD_PRELOAD=<shim> in front of whatever the caller preloads already. */
-static int set_preload(const char *shim)
+int run_set_preload(const char *shim)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *value;
@@ -276,18 +285,36 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 	return 0;
 }
 
-static pid_t spawn(char **command)
+/* --profile: checked here, so that a bad file is a usage error, not a
+ * command whose CUDA refuses to start. */
+static int setup_profile(const char *path)
+{
+	char err[256], full[PATH_MAX];
+	int r = profile_check(path, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "cuslice run: --profile \"%s\": %s\n", path, err);
+		return r;
+	}
+	if (!realpath(path, full) || setenv("CUSLICE_PROFILE", full, 1) < 0) {
+		fprintf(stderr, "cuslice run: --profile \"%s\": %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+pid_t run_spawn(char **command)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		fprintf(stderr, "cuslice run: fork: %s\n", strerror(errno));
+		fprintf(stderr, "cuslice: fork: %s\n", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
 		execvp(command[0], command);
 		int e = errno;
-		fprintf(stderr, "cuslice run: cannot run \"%s\": %s\n", command[0], strerror(e));
+		fprintf(stderr, "cuslice: cannot run \"%s\": %s\n", command[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	return pid;
@@ -296,7 +323,7 @@ static pid_t spawn(char **command)
 /* Waits for the command; with a quota, gives back meanwhile what each of its
  * processes held as soon as it exits. The terminal signals the whole
  * foreground group, so the command decides what an interrupt means. */
-static int wait_command(pid_t pid, char **command, struct tenant_segment *t)
+int run_wait(pid_t pid, char **command, struct tenant_segment *t)
 {
 	int status;
 
@@ -313,7 +340,7 @@ static int wait_command(pid_t pid, char **command, struct tenant_segment *t)
 	signal(SIGQUIT, SIG_DFL);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
-	fprintf(stderr, "cuslice run: \"%s\" was killed by signal %d (%s)\n", command[0],
+	fprintf(stderr, "cuslice: \"%s\" was killed by signal %d (%s)\n", command[0],
 		WTERMSIG(status), strsignal(WTERMSIG(status)));
 	return 128 + WTERMSIG(status);
 }
@@ -334,6 +361,8 @@ int cuslice_run(int argc, char **argv)
 			CUSLICE_SHIM_INSTALLED, strerror(-r));
 		return 1;
 	}
+	if (o.profile && setup_profile(o.profile) < 0)
+		return 2;
 	if (setup_quota(&o, &tenant) < 0)
 		return 2;
 	bool counting = o.summary || o.stats_dir;
@@ -343,12 +372,12 @@ int cuslice_run(int argc, char **argv)
 		snprintf(stats, sizeof(stats), "%s/stats.%%p.json", dir);
 		setenv("CUSLICE_STATS", stats, 1);
 	}
-	if (set_preload(shim) < 0) {
+	if (run_set_preload(shim) < 0) {
 		fprintf(stderr, "cuslice run: cannot set LD_PRELOAD: out of memory\n");
 		return 1;
 	}
-	pid_t pid = spawn(o.command);
-	int status = pid < 0 ? 1 : wait_command(pid, o.command, tenant);
+	pid_t pid = run_spawn(o.command);
+	int status = pid < 0 ? 1 : run_wait(pid, o.command, tenant);
 	tenant_segment_free(tenant);
 	if (o.summary && stats_summary_print(dir, stderr) < 0)
 		fprintf(stderr, "cuslice run: cannot read the stats in %s\n", dir);

@@ -646,6 +646,16 @@ EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule module, const char *
 	return CUDA_ERROR_NOT_FOUND;
 }
 
+EXPORT CUresult cuFuncGetName(const char **name, CUfunction f)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!name || !f)
+		return CUDA_ERROR_INVALID_VALUE;
+	*name = ((struct fake_kernel *)f)->name;
+	return CUDA_SUCCESS;
+}
+
 static CUresult graph_add(struct fake_graph *g, CUgraphNodeType type, uint64_t ns,
 			  struct fake_graph *child)
 {

@@ -330,6 +330,84 @@ static void test_limit_caps_gpu_time(void **state)
 	assert_non_null(strstr(r.err, "--limit \"130%\": use a percentage of GPU time"));
 }
 
+/* Reads the one kernel line of a profile: its cost and name. */
+static void profile_line(const char *path, unsigned long *ns, char *name)
+{
+	char text[512];
+	unsigned long grid, samples;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (sscanf(text, "# cuslice profile 1\n%lu %lu %lu %63s", ns, &grid, &samples, name) != 4)
+		fail_msg("not a profile:\n%s", text);
+	assert_int_equal(grid, 1);
+	assert_true(samples >= 4);
+}
+
+/* `cuslice profile` records what the kernels cost, and a profile seeds the
+ * costs a --limit paces by: a profile that says the kernel costs twice what
+ * it does halves the GPU time it gets. */
+static void test_profile_seeds_the_costs(void **state)
+{
+	struct run_result r;
+	char path[4096], doubled[4096], bad[4096], name[64], cmd[8400];
+	unsigned long ns;
+
+	snprintf(path, sizeof(path), "%s/work.profile", harness_tmpdir());
+	snprintf(doubled, sizeof(doubled), "%s/doubled.profile", harness_tmpdir());
+	snprintf(bad, sizeof(bad), "%s/bad.profile", harness_tmpdir());
+	char *record[] = {"profile", "-o",   path, "--", (char *)harness_path("SHARE_WORKLOAD"),
+			  "0.5",     "1000", NULL};
+	run_cli(record, NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "1 kernels from 1 process written to"));
+	profile_line(path, &ns, name);
+	assert_string_equal(name, "work");
+	assert_in_range(ns, 990000, 1010000);
+
+	snprintf(cmd, sizeof(cmd), "sed '2s/^[0-9]*/2000000/' %s > %s", path, doubled);
+	assert_int_equal(system(cmd), 0);
+	char *limited[] = {"run",
+			   "--limit",
+			   "30%",
+			   "--profile",
+			   doubled,
+			   "--",
+			   (char *)harness_path("SHARE_WORKLOAD"),
+			   "1",
+			   "1000",
+			   NULL};
+	run_cli(limited, NULL, &r);
+	double share = share_of(&r);
+	print_message("--limit 30%% with a profile of twice the true cost: %.1f%% of GPU time\n",
+		      100 * share);
+	assert_in_range(share * 1000, 120, 160);
+
+	snprintf(cmd, sizeof(cmd), "printf '# cuslice profile 1\\n12 x 3 work\\n' > %s", bad);
+	assert_int_equal(system(cmd), 0);
+	char *refused[] = {"run", "--profile", bad, "--", "/bin/true", NULL};
+	run_cli(refused, NULL, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "line 2 is malformed"));
+	/* given straight to the shim, CUDA is refused with one line */
+	char env0[4200];
+	snprintf(env0, sizeof(env0), "CUSLICE_PROFILE=%s", bad);
+	char *env[] = {env0, NULL};
+	char *probe[] = {(char *)harness_path("SHARE_WORKLOAD"), "0.1", "1000", NULL};
+	harness_run(probe, env, &r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "line 2: malformed"));
+	assert_non_null(strstr(r.err, "CUDA is disabled in this process"));
+
+	char *nothing[] = {"profile", "-o", path, "--", "/bin/true", NULL};
+	run_cli(nothing, NULL, &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "no kernel was timed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_quota_per_device),
 		cmocka_unit_test(test_sigkill_without_the_watcher),
 		cmocka_unit_test(test_limit_caps_gpu_time),
+		cmocka_unit_test(test_profile_seeds_the_costs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
