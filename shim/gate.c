@@ -65,6 +65,7 @@ uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
 uint64_t gate_local_count;
+uint64_t gate_sample_mask = GATE_SAMPLE_EVERY - 1;
 
 static struct {
 	pthread_mutex_t lock;
@@ -114,6 +115,8 @@ void gate_bind(void)
 	bool paced = seg && (daemon || __atomic_load_n(&seg->sched.share_ppm, __ATOMIC_RELAXED));
 	if (!paced && !profile_recording)
 		return;
+	if (profile_recording)
+		gate_sample_mask = 0; /* time every launch until each kernel is well known */
 	struct cuslice_proc *self = daemon ? tenant_self() : NULL;
 	shim_launch_count = self ? &self->launches : NULL;
 	if (drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
@@ -268,7 +271,9 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 
 	/* timing a launch costs driver calls: rarely, once a key is well known
 	 * (unless this process records a profile) */
-	uint64_t every = seen < WELL_KNOWN || profile_recording ? GATE_SAMPLE_EVERY : RARELY;
+	uint64_t every = profile_recording   ? (seen < WELL_KNOWN ? 1 : GATE_SAMPLE_EVERY)
+			 : seen < WELL_KNOWN ? GATE_SAMPLE_EVERY
+					     : RARELY;
 	if (seen >= LEARN_SAMPLES && (n & (every - 1)))
 		return;
 	pthread_mutex_lock(&samples.lock);

@@ -26,6 +26,9 @@ extern struct cuslice_sched *shim_gate;
  * it to see who is active), or NULL. */
 extern uint64_t *shim_launch_count;
 extern uint64_t gate_local_count; /* counts where no daemon reads them */
+/* Launches that reach the slow path while unpaced: one in 64 (mask 63), or
+ * all while this process records a profile (mask 0). */
+extern uint64_t gate_sample_mask;
 
 void gate_bind(void);
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
@@ -50,7 +53,7 @@ static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream,
 	/* paced or capped: every launch; otherwise one in 64, to keep learning costs */
 	if (__atomic_load_n(&shim_gate->share_ppm, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&shim_gate->max_inflight, __ATOMIC_RELAXED) ||
-	    (n & (GATE_SAMPLE_EVERY - 1)) == 0)
+	    (n & __atomic_load_n(&gate_sample_mask, __ATOMIC_RELAXED)) == 0)
 		gate_enter_slow(t, ptsz, stream, what, grid, n);
 }
 

@@ -70,6 +70,20 @@ done
 env -u XLA_PYTHON_CLIENT_PREALLOCATE "$python" "$here/vram_check.py" "$build/tools/cuslice" \
 	"$results" || failed=1
 
+# A profile of PyTorch (cuBLAS and Triton kernels, named through the real
+# driver), then the same program paced by it: it must still count right.
+if "$build/tools/cuslice" profile -o "$out/torch.profile" -- "$python" "$here/torch_counts.py" \
+	"$out/torch-cupti-profiling.json" >"$out/profile.log" 2>&1 &&
+	[ "$(sed -n '2,$p' "$out/torch.profile" | wc -l)" -gt 5 ] &&
+	"$build/tools/cuslice" run --limit 50% --profile "$out/torch.profile" --stats-dir "$out/profiled" -- \
+		"$python" "$here/torch_counts.py" "$out/torch-cupti-profiled.json" >>"$out/profile.log" 2>&1 &&
+	"$python" "$here/compare.py" torch "$results" "$out/torch-cupti-profiled.json" "$out/profiled"; then
+	echo "PASS profile: $(sed -n '2,$p' "$out/torch.profile" | wc -l) kernels profiled; paced by the profile, counts match"
+else
+	echo "FAIL profile: $(tail -c 1500 "$out/profile.log")"
+	failed=1
+fi
+
 if "$build/tools/cuslice" run --summary -- "$build/examples/cuslice-demo" >"$out/demo.log" 2>&1 &&
 	grep -q "result correct" "$out/demo.log"; then
 	echo "PASS demo: $(head -1 "$out/demo.log")"
