@@ -14,6 +14,11 @@ packages=(
 	libjson-c-dev   # the CLI reads the shim's stats; tests parse them
 	valgrind        # bench/launch/callgrind.sh: instructions per launch
 	python3         # tests/gpu and bench helpers
+	clang           # kmod-helper: the BPF programs
+	bpftool         # kmod-helper: vmlinux.h and the libbpf skeleton
+	libbpf-dev      # cusliced loads the BPF programs with libbpf
+	libelf-dev      # libbpf's own dependency (static builds)
+	zlib1g-dev      # the same
 )
 
 missing=()

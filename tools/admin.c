@@ -26,9 +26,10 @@
 
 static const char admin_usage[] =
 	"Usage: cuslice get tenants [-o json]\n"
+	"       cuslice get node [-o json]\n"
 	"       cuslice describe TENANT [-o json]\n"
 	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
-	"                          [--priority high|normal]\n"
+	"                          [--priority high|normal] [--gpus all|N,M] [--enforce on|off]\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
@@ -41,13 +42,17 @@ static const char admin_usage[] =
 	"      --limit P%     cap on GPU time even when alone (none: no cap)\n"
 	"      --priority P   high: latency-critical; while it launches, other tenants\n"
 	"                     keep one launch at a time on the GPU (default normal)\n"
+	"      --gpus LIST    the GPUs the tenant's processes may open (/dev/nvidiaN), such\n"
+	"                     as 0 or 0,2, or all (default); enforced in the kernel\n"
+	"      --enforce on   only processes that loaded the shim may open the GPUs; others\n"
+	"                     get EPERM and cusliced logs them (default off)\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
 	"  -h, --help         show this help\n";
 
 struct admin_options {
-	const char *vram, *weight, *limit, *priority, *socket, *output;
+	const char *vram, *weight, *limit, *priority, *gpus, *enforce, *socket, *output;
 	char **args;
 	int nargs;
 };
@@ -59,6 +64,8 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		{"weight", required_argument, NULL, 'w'},
 		{"limit", required_argument, NULL, 'l'},
 		{"priority", required_argument, NULL, 'p'},
+		{"gpus", required_argument, NULL, 'g'},
+		{"enforce", required_argument, NULL, 'e'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -85,6 +92,12 @@ static int parse(int argc, char **argv, struct admin_options *o)
 			break;
 		case 'p':
 			o->priority = optarg;
+			break;
+		case 'g':
+			o->gpus = optarg;
+			break;
+		case 'e':
+			o->enforce = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -170,6 +183,33 @@ static void print_row(json_object *tenant)
 	}
 }
 
+static void print_node(json_object *reply)
+{
+	json_object *kernel, *v, *gpus;
+
+	json_object_object_get_ex(reply, "kernel", &kernel);
+	json_object_object_get_ex(reply, "gpus", &gpus);
+	printf("GPUs            %zu\n", gpus ? json_object_array_length(gpus) : 0);
+	json_object_object_get_ex(reply, "cgroup2", &v);
+	printf("cgroup v2       %s\n",
+	       *json_object_get_string(v) ? json_object_get_string(v) : "not mounted");
+	json_object_object_get_ex(kernel, "status", &v);
+	printf("kernel side     %s\n", json_object_get_string(v));
+	static const char *const features[][2] = {
+		{"device_access_control", "device access"},
+		{"enforce_mode", "enforce mode"},
+		{"exit_reports", "exit reports"},
+	};
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		json_object_object_get_ex(kernel, features[i][0], &v);
+		printf("  %-13s %s\n", features[i][1], json_object_get_boolean(v) ? "on" : "off");
+	}
+	json_object_object_get_ex(kernel, "denied_opens", &v);
+	printf("denied opens    %lld\n", (long long)json_object_get_int64(v));
+	json_object_object_get_ex(kernel, "exits_reported", &v);
+	printf("exits reported  %lld\n", (long long)json_object_get_int64(v));
+}
+
 static int print_reply(json_object *reply, const struct admin_options *o, const char *list_key)
 {
 	json_object *ok, *error, *list;
@@ -182,6 +222,10 @@ static int print_reply(json_object *reply, const struct admin_options *o, const 
 	if (strcmp(o->output, "json") == 0) {
 		puts(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	}
+	if (strcmp(list_key, "node") == 0) {
+		print_node(reply);
 		return 0;
 	}
 	printf("%-32s %3s %11s %11s %9s %7s %6s %6s %8s\n", "TENANT", "GPU", "VRAM USED",
@@ -207,11 +251,14 @@ int cuslice_admin(int argc, char **argv)
 	if (strcmp(verb, "get") == 0 && o.nargs == 1 && strcmp(o.args[0], "tenants") == 0) {
 		json_object_object_add(req, "op", json_object_new_string("get-tenants"));
 		list_key = "tenants";
+	} else if (strcmp(verb, "get") == 0 && o.nargs == 1 && strcmp(o.args[0], "node") == 0) {
+		json_object_object_add(req, "op", json_object_new_string("get-node"));
+		list_key = "node";
 	} else if (strcmp(verb, "describe") == 0 && o.nargs == 1) {
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 &&
-		   (o.vram || o.weight || o.limit || o.priority)) {
+		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 		if (o.vram)
@@ -220,6 +267,10 @@ int cuslice_admin(int argc, char **argv)
 			json_object_object_add(req, "limit", json_object_new_string(o.limit));
 		if (o.priority)
 			json_object_object_add(req, "priority", json_object_new_string(o.priority));
+		if (o.gpus)
+			json_object_object_add(req, "gpus", json_object_new_string(o.gpus));
+		if (o.enforce)
+			json_object_object_add(req, "enforce", json_object_new_string(o.enforce));
 		if (o.weight) {
 			char *end;
 			long long w = strtoll(o.weight, &end, 10);
@@ -235,7 +286,7 @@ int cuslice_admin(int argc, char **argv)
 		}
 	} else {
 		fprintf(stderr, "cuslice %s: expected %s\n", verb,
-			strcmp(verb, "get") == 0   ? "`cuslice get tenants`"
+			strcmp(verb, "get") == 0   ? "`cuslice get tenants` or `cuslice get node`"
 			: strcmp(verb, "set") == 0 ? "`cuslice set TENANT --vram SIZE`"
 						   : "`cuslice describe TENANT`");
 		json_object_put(req);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "procfs.h"
 
 #define TICK_MS 20
 #define MAX_WATCHED 8192
@@ -37,11 +38,17 @@ static const char usage[] =
 	"      --admin-group GROUP   members may use the admin socket too (default: root only)\n"
 	"      --default-vram SIZE   quota of tenants the admin has not configured, as for\n"
 	"                            `cuslice run --vram` (default: the whole device)\n"
+	"      --bpf-dir DIR         where the kernel side's programs and maps are pinned,\n"
+	"                            on a bpf filesystem (default /sys/fs/bpf/cuslice); a\n"
+	"                            restarted daemon adopts what it finds there\n"
+	"      --no-bpf              run without the kernel side (device access control,\n"
+	"                            enforce mode, exit reports)\n"
 	"  -h, --help                show this help\n"
 	"      --version             print the version\n";
 
 struct options {
-	const char *runtime_dir, *state, *admin_group, *default_vram;
+	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir;
+	bool no_bpf;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -51,13 +58,16 @@ static int parse(int argc, char **argv, struct options *o)
 		{"state", required_argument, NULL, 's'},
 		{"admin-group", required_argument, NULL, 'g'},
 		{"default-vram", required_argument, NULL, 'v'},
+		{"bpf-dir", required_argument, NULL, 'b'},
+		{"no-bpf", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
 	int c;
 
-	*o = (struct options){"/run/cuslice", "/var/lib/cuslice/state.json", NULL, NULL};
+	*o = (struct options){"/run/cuslice", "/var/lib/cuslice/state.json", NULL,
+			      NULL,	      "/sys/fs/bpf/cuslice",	     false};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -72,6 +82,12 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->default_vram = optarg;
+			break;
+		case 'b':
+			o->bpf_dir = optarg;
+			break;
+		case 'n':
+			o->no_bpf = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -138,6 +154,12 @@ static int setup(struct daemon *d, const struct options *o)
 		fprintf(stderr, "cusliced: %s\n", err);
 		return -EINVAL;
 	}
+	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
+		d->cgroup_root[0] = '\0';
+	if (o->no_bpf)
+		snprintf(d->kernel.status, sizeof(d->kernel.status), "off: --no-bpf");
+	else
+		kernel_setup(d, o->bpf_dir);
 	return 0;
 }
 
@@ -174,18 +196,19 @@ static int serve(struct daemon *d)
 		"cusliced: serving %d GPU%s, %d configured tenant%s; tenants: %s, admin: %s\n",
 		d->ndevices, d->ndevices == 1 ? "" : "s", d->ntenants, d->ntenants == 1 ? "" : "s",
 		tenant_path, admin_path);
-	static struct pollfd fds[3 + MAX_WATCHED];
+	static struct pollfd fds[4 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
 	for (;;) {
-		int n = 3;
+		int n = 4;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = admin_fd, .events = POLLIN};
 		fds[2] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
+		fds[3] = (struct pollfd){.fd = kernel_events_fd(d), .events = POLLIN};
 		/* every tenant's processes: a pidfd each, so exits are seen at once */
 		for (int i = 0; i < d->ntenants; i++) {
 			first[i] = n;
 			proc_watch_scan(d->tenants[i]->watch);
-			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 3 + MAX_WATCHED - n);
+			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 4 + MAX_WATCHED - n);
 		}
 		first[d->ntenants] = n;
 		r = poll(fds, (nfds_t)n, TICK_MS);
@@ -200,6 +223,8 @@ static int serve(struct daemon *d)
 			sockets_serve_admin(d, admin_fd);
 		if (fds[2].revents & POLLIN)
 			break;
+		if (fds[3].revents & POLLIN)
+			kernel_consume(d);
 		sched_tick(d, now_ns());
 	}
 	/* tenants keep their segments; a new daemon re-adopts them */
@@ -220,6 +245,7 @@ int main(int argc, char **argv)
 	if (setup(&d, &o) < 0)
 		return 1;
 	r = serve(&d);
+	kernel_close(&d);
 	tenants_free_all(&d);
 	return r;
 }

@@ -5,8 +5,10 @@
  *   {"op": "get-tenants"}
  *   {"op": "describe", "tenant": "/kubepods/…"}
  *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB",
- *    "weight": 3, "limit": "40%" | "none", "priority": "high" | "normal"}
- *   (any of vram, weight, limit, priority)
+ *    "weight": 3, "limit": "40%" | "none", "priority": "high" | "normal",
+ *    "gpus": "0,1" | "all", "enforce": "on" | "off"}
+ *   (any of vram, weight, limit, priority, gpus, enforce)
+ *   {"op": "get-node"}: the GPUs and which kernel features are active
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
  */
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -89,6 +92,12 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 			       json_object_new_int64((int64_t)__atomic_load_n(&s->throttled_ns,
 									      __ATOMIC_RELAXED)));
 	json_object_object_add(o, "processes", json_object_new_int(nprocs));
+	json_object *allowed = json_object_new_array();
+	for (int i = 0; i < d->ndevices; i++)
+		if (!t->gpus_set || (t->gpus >> i & 1))
+			json_object_array_add(allowed, json_object_new_int(i));
+	json_object_object_add(o, "gpus", allowed);
+	json_object_object_add(o, "enforce", json_object_new_boolean(t->enforce));
 	json_object_object_add(o, "devices", devices);
 	if (processes)
 		json_object_object_add(o, "pids", pids);
@@ -108,6 +117,35 @@ static char *get_tenants(struct daemon *d)
 	return reply_take(reply);
 }
 
+static char *get_node(struct daemon *d)
+{
+	json_object *reply = json_object_new_object(), *kernel = json_object_new_object();
+	json_object *gpus = json_object_new_array();
+
+	for (int i = 0; i < d->ndevices; i++) {
+		json_object *g = json_object_new_object();
+		json_object_object_add(g, "gpu", json_object_new_int(i));
+		json_object_object_add(g, "vram_bytes",
+				       json_object_new_int64((int64_t)d->devices[i].total));
+		json_object_array_add(gpus, g);
+	}
+	bool active = strncmp(d->kernel.status, "active", 6) == 0;
+	json_object_object_add(kernel, "active", json_object_new_boolean(active));
+	json_object_object_add(kernel, "status", json_object_new_string(d->kernel.status));
+	json_object_object_add(kernel, "device_access_control", json_object_new_boolean(active));
+	json_object_object_add(kernel, "enforce_mode", json_object_new_boolean(active));
+	json_object_object_add(kernel, "exit_reports", json_object_new_boolean(active));
+	json_object_object_add(kernel, "denied_opens",
+			       json_object_new_int64((int64_t)d->kernel.denied));
+	json_object_object_add(kernel, "exits_reported",
+			       json_object_new_int64((int64_t)d->kernel.exits));
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "cgroup2", json_object_new_string(d->cgroup_root));
+	json_object_object_add(reply, "gpus", gpus);
+	json_object_object_add(reply, "kernel", kernel);
+	return reply_take(reply);
+}
+
 static char *describe(struct daemon *d, const char *name)
 {
 	struct tenant *t = name ? tenants_find(d, name) : NULL;
@@ -122,14 +160,39 @@ static char *describe(struct daemon *d, const char *name)
 }
 
 struct set_request {
-	const char *vram, *limit, *priority;
+	const char *vram, *limit, *priority, *gpus, *enforce;
 	int64_t weight; /* 0: not given */
 	bool has_weight;
 };
 
 /* Checks every value before anything changes. */
+/* "all", or indexes such as "0,2": a mask of the daemon's GPUs. */
+static int parse_gpus(const struct daemon *d, const char *text, uint64_t *ret)
+{
+	uint64_t mask = 0;
+
+	if (strcmp(text, "all") == 0) {
+		*ret = d->ndevices >= 64 ? ~0ull : (1ull << d->ndevices) - 1;
+		return 0;
+	}
+	for (const char *p = text;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		unsigned long i = strtoul(p, &end, 10);
+		if (i >= (unsigned long)d->ndevices || (*end && *end != ','))
+			return -EINVAL;
+		mask |= 1ull << i;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	*ret = mask;
+	return 0;
+}
+
 static char *set_check(struct daemon *d, const char *name, const struct set_request *q,
-		       struct policy_vram *vram, uint32_t *limit_ppm)
+		       struct policy_vram *vram, uint32_t *limit_ppm, uint64_t *gpus)
 {
 	uint64_t totals[CUSLICE_MAX_DEVICES];
 	char err[768];
@@ -138,9 +201,18 @@ static char *set_check(struct daemon *d, const char *name, const struct set_requ
 		return refuse("\"%s\" is not a tenant: tenants are cgroup paths such as "
 			      "/kubepods/pod1",
 			      name ? name : "");
-	if (!q->vram && !q->limit && !q->has_weight && !q->priority)
-		return refuse("nothing to set for \"%s\"; give vram, weight, limit or priority",
+	if (!q->vram && !q->limit && !q->has_weight && !q->priority && !q->gpus && !q->enforce)
+		return refuse("nothing to set for \"%s\"; give vram, weight, limit, priority, gpus "
+			      "or enforce",
 			      name);
+	if (q->enforce && strcmp(q->enforce, "on") != 0 && strcmp(q->enforce, "off") != 0)
+		return refuse("enforce \"%s\": use on (only processes under the shim may open the "
+			      "GPUs) or off",
+			      q->enforce);
+	if (q->gpus && parse_gpus(d, q->gpus, gpus) < 0)
+		return refuse("gpus \"%s\": use all, or GPU indexes from 0 to %d separated by "
+			      "commas, such as 0,1",
+			      q->gpus, d->ndevices - 1);
 	if (q->priority && strcmp(q->priority, "high") != 0 && strcmp(q->priority, "normal") != 0)
 		return refuse("priority \"%s\": use high (latency-critical) or normal",
 			      q->priority);
@@ -164,9 +236,10 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 {
 	struct policy_vram vram;
 	uint32_t limit_ppm;
+	uint64_t gpus = 0;
 	char err[768];
 	struct tenant *t;
-	char *refused = set_check(d, name, q, &vram, &limit_ppm);
+	char *refused = set_check(d, name, q, &vram, &limit_ppm, &gpus);
 
 	if (refused)
 		return refused;
@@ -184,11 +257,18 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 		t->limit_ppm = limit_ppm;
 	if (q->priority)
 		t->high = strcmp(q->priority, "high") == 0;
+	if (q->gpus) {
+		t->gpus = gpus;
+		t->gpus_set = strcmp(q->gpus, "all") != 0;
+	}
+	if (q->enforce)
+		t->enforce = strcmp(q->enforce, "on") == 0;
 	if (state_save(d, err, sizeof(err)) < 0) {
 		*t = was;
 		return refuse("%s; nothing changed", err);
 	}
 	tenants_apply_quota(d, t);
+	kernel_apply(d, t);
 	return describe(d, name);
 }
 
@@ -209,16 +289,21 @@ char *admin_handle(struct daemon *d, const char *request)
 	if (!req || !json_object_is_type(req, json_type_object))
 		reply = refuse("the request is not a JSON object");
 	else if (!op)
-		reply = refuse("the request has no \"op\"; ops: get-tenants, describe, set");
+		reply = refuse(
+			"the request has no \"op\"; ops: get-tenants, get-node, describe, set");
 	else if (strcmp(op, "get-tenants") == 0)
 		reply = get_tenants(d);
+	else if (strcmp(op, "get-node") == 0)
+		reply = get_node(d);
 	else if (strcmp(op, "describe") == 0)
 		reply = describe(d, field(req, "tenant"));
 	else if (strcmp(op, "set") == 0) {
 		json_object *w;
 		struct set_request q = {.vram = field(req, "vram"),
 					.limit = field(req, "limit"),
-					.priority = field(req, "priority")};
+					.priority = field(req, "priority"),
+					.gpus = field(req, "gpus"),
+					.enforce = field(req, "enforce")};
 		if (json_object_object_get_ex(req, "weight", &w)) {
 			q.has_weight = true;
 			q.weight = json_object_is_type(w, json_type_int) ? json_object_get_int64(w)
@@ -226,7 +311,7 @@ char *admin_handle(struct daemon *d, const char *request)
 		}
 		reply = set(d, field(req, "tenant"), &q);
 	} else
-		reply = refuse("unknown op \"%s\"; ops: get-tenants, describe, set", op);
+		reply = refuse("unknown op \"%s\"; ops: get-tenants, get-node, describe, set", op);
 	json_object_put(req);
 	return reply;
 }

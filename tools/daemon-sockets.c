@@ -100,8 +100,10 @@ static void serve_tenant_client(struct daemon *d, int fd, const struct ucred *cr
 	    hello.version < 1)
 		w.status = -EPROTO;
 	else if ((w.status = peer_tenant(cred->pid, w.tenant, sizeof(w.tenant))) == 0 &&
-		 (w.status = tenants_get(d, w.tenant, &t)) == 0)
+		 (w.status = tenants_get(d, w.tenant, &t)) == 0) {
 		t->connections++;
+		kernel_registered(d, t, cred->pid); /* before its cuInit opens the devices */
+	}
 	if (w.status == 0)
 		w.flags |= CUSLICE_WELCOME_SEGMENT;
 	send_welcome(fd, &w, w.status == 0 ? t->fd : -1);

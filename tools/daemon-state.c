@@ -45,6 +45,13 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 		t->weight = 1;
 	if (json_object_object_get_ex(entry, "priority", &priority))
 		t->high = strcmp(json_object_get_string(priority), "high") == 0;
+	json_object *gpus, *enforce;
+	if (json_object_object_get_ex(entry, "gpus", &gpus)) {
+		t->gpus_set = true;
+		t->gpus = (uint64_t)json_object_get_int64(gpus);
+	}
+	if (json_object_object_get_ex(entry, "enforce", &enforce))
+		t->enforce = json_object_get_boolean(enforce);
 	tenants_apply_quota(d, t);
 	return 0;
 }
@@ -87,6 +94,10 @@ static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
 	json_object_object_add(entry, "limit_ppm", json_object_new_int((int)t->limit_ppm));
 	json_object_object_add(entry, "priority",
 			       json_object_new_string(t->high ? "high" : "normal"));
+	if (t->gpus_set)
+		json_object_object_add(entry, "gpus", json_object_new_int64((int64_t)t->gpus));
+	if (t->enforce)
+		json_object_object_add(entry, "enforce", json_object_new_boolean(1));
 	return entry;
 }
 
@@ -98,7 +109,8 @@ static json_object *state_json(const struct daemon *d)
 	json_object_object_add(root, "version", json_object_new_int(1));
 	for (int i = 0; i < d->ntenants; i++) {
 		const struct tenant *t = d->tenants[i];
-		if (t->configured || t->weight != 1 || t->limit_ppm || t->high)
+		if (t->configured || t->weight != 1 || t->limit_ppm || t->high || t->gpus_set ||
+		    t->enforce)
 			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "devices.h"
 #include "policy/size.h"
@@ -31,6 +32,10 @@ struct tenant {
 	bool high;	      /* latency-critical: the others keep little work on the GPU for it */
 	uint64_t connections; /* processes that registered */
 	struct proc_watch *watch; /* gives back what exiting processes held */
+	uint64_t gpus;		  /* device minors it may open, when gpus_set; else all */
+	bool gpus_set;
+	bool enforce;		  /* only processes that registered may open GPU nodes */
+	uint64_t cgroup_id;	  /* 0 until the kernel side guards its cgroup */
 	uint64_t seen_launches;	  /* the scheduler's last reading */
 	uint64_t active_until_ns; /* counts as active until then */
 };
@@ -45,6 +50,12 @@ struct daemon {
 	struct policy_vram default_vram;
 	struct tenant *tenants[DAEMON_MAX_TENANTS];
 	int ntenants;
+	char cgroup_root[4096]; /* the cgroup v2 mount; empty if none */
+	struct kmod *kmod;	/* the kernel side, or NULL */
+	struct {
+		char status[1200]; /* "active: …" or "off: why" */
+		uint64_t denied, exits;
+	} kernel;
 };
 
 /* daemon-tenants.c */
@@ -55,6 +66,15 @@ void tenants_free_all(struct daemon *d);
 
 /* daemon-sched.c: every tick, share GPU time among the active tenants. */
 void sched_tick(struct daemon *d, uint64_t now_ns);
+
+/* daemon-kernel.c: device access control and exit reports in eBPF, if available. */
+struct kmod;
+void kernel_setup(struct daemon *d, const char *bpf_dir);
+int kernel_apply(struct daemon *d, struct tenant *t);
+void kernel_registered(struct daemon *d, struct tenant *t, pid_t pid);
+int kernel_events_fd(const struct daemon *d);
+void kernel_consume(struct daemon *d);
+void kernel_close(struct daemon *d);
 
 /* daemon-state.c */
 int state_load(struct daemon *d, char *err, size_t errlen);

@@ -89,7 +89,7 @@ static void daemon_start(void)
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, STDERR_FILENO);
 		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
-		      state, NULL);
+		      state, "--no-bpf", NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
