@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 #include "cuslice.skel.h"
 #include "kmod.h"
 
-#define BPF_FS_MAGIC_ 0xcafe4a11
 #define LOG_SIZE (1 << 20)
 #define LOG_TAIL 600 /* characters of the verifier's log kept in an error */
 
@@ -168,7 +168,7 @@ static int check_bpffs(const char *dir, char *err, size_t errlen)
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	if (statfs(parent, &fs) < 0 || (unsigned long)fs.f_type != BPF_FS_MAGIC_) {
+	if (statfs(parent, &fs) < 0 || (unsigned long)fs.f_type != BPF_FS_MAGIC) {
 		snprintf(err, errlen, "%s is not on a bpf filesystem (mount -t bpf bpf %s)", dir,
 			 parent);
 		return -ENOTDIR;

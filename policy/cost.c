@@ -40,6 +40,17 @@ int policy_profile_parse(char *line, struct policy_profile_entry *ret)
 	return 0;
 }
 
+int policy_profile_line(char *line, size_t lineno, struct policy_profile_entry *ret)
+{
+	size_t len = strlen(line);
+
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	if (lineno == 1)
+		return strcmp(line, POLICY_PROFILE_HEADER) == 0 ? 1 : -EINVAL;
+	return policy_profile_parse(line, ret);
+}
+
 uint64_t policy_profile_key(const char *name, uint64_t grid)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */

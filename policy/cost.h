@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define POLICY_COST_FIRST 4 /* samples that only lower the estimate */
@@ -43,6 +44,13 @@ struct policy_profile_entry {
 
 /** policy_profile_parse() - parse one kernel line (its newline removed); 0 or -EINVAL. */
 int policy_profile_parse(char *line, struct policy_profile_entry *ret);
+
+/**
+ * policy_profile_line() - line @lineno (from 1) of a profile file as getline()
+ * read it: its newline is removed, line 1 must be the header.
+ * Return: 1 for the header, 0 for a kernel (in *@ret), -EINVAL otherwise.
+ */
+int policy_profile_line(char *line, size_t lineno, struct policy_profile_entry *ret);
 
 /** policy_profile_key() - the key of a kernel name and grid, the same in every process. */
 uint64_t policy_profile_key(const char *name, uint64_t grid);

@@ -65,6 +65,8 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_config.stats_path = secure_getenv("CUSLICE_STATS");
 	shim_config.segment_path = env("CUSLICE_SEGMENT");
 	shim_config.socket_path = env("CUSLICE_SOCKET");
+	shim_config.profile_path = env("CUSLICE_PROFILE");
+	shim_config.profile_out_path = env("CUSLICE_PROFILE_OUT");
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 

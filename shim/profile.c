@@ -28,7 +28,7 @@ static struct {
 	__typeof__(&cuKernelGetName) kernel;
 } names;
 
-static bool table_insert(uint64_t key, uint32_t ns)
+static void table_insert(uint64_t key, uint32_t ns)
 {
 	size_t i = key & table.mask;
 
@@ -36,7 +36,6 @@ static bool table_insert(uint64_t key, uint32_t ns)
 		i = (i + 1) & table.mask;
 	table.keys[i] = key ? key : 1;
 	table.ns[i] = ns;
-	return true;
 }
 
 bool profile_lookup(uint64_t key, uint32_t *ret_ns)
@@ -58,7 +57,6 @@ static int profile_load(const char *path)
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0, lines = 0, size = 2;
-	ssize_t len;
 	int r = 0;
 
 	if (!f) {
@@ -80,24 +78,20 @@ static int profile_load(const char *path)
 		goto out;
 	}
 	rewind(f);
-	for (size_t n = 1; (len = getline(&line, &cap, f)) > 0; n++) {
+	for (size_t n = 1; getline(&line, &cap, f) > 0; n++) {
 		struct policy_profile_entry e;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (n == 1 && strcmp(line, POLICY_PROFILE_HEADER) == 0)
-			continue;
-		if (n == 1 || n > PROFILE_MAX + 1 || policy_profile_parse(line, &e) < 0) {
+		int kind = n > PROFILE_MAX + 1 ? -E2BIG : policy_profile_line(line, n, &e);
+		if (kind < 0) {
 			shim_log("CUSLICE_PROFILE=\"%s\": line %zu: %s; a profile is the line "
-				 "\"%s\", "
-				 "then up to %d lines \"NS GRID SAMPLES NAME\", as `cuslice "
-				 "profile` "
-				 "writes them; CUDA is disabled in this process",
-				 path, n, n > PROFILE_MAX + 1 ? "too many kernels" : "malformed",
+				 "\"%s\", then up to %d lines \"NS GRID SAMPLES NAME\", as "
+				 "`cuslice profile` writes them; CUDA is disabled in this process",
+				 path, n, kind == -E2BIG ? "too many kernels" : "malformed",
 				 POLICY_PROFILE_HEADER, PROFILE_MAX);
 			r = -EINVAL;
 			goto out;
 		}
-		table_insert(policy_profile_key(e.name, e.grid), e.ns);
+		if (kind == 0)
+			table_insert(policy_profile_key(e.name, e.grid), e.ns);
 	}
 	if (lines == 0) {
 		shim_log("CUSLICE_PROFILE=\"%s\": empty; a profile starts with the line \"%s\", as "
@@ -113,28 +107,19 @@ out:
 	return r;
 }
 
-static const char *env(const char *name)
-{
-	const char *v = secure_getenv(name);
-	return v && *v ? v : NULL;
-}
-
-static const char *out_template;
-
 int profile_setup(void)
 {
-	const char *in = env("CUSLICE_PROFILE");
+	const char *out = shim_config.profile_out_path;
 	char path[4096];
 	int r;
 
-	out_template = env("CUSLICE_PROFILE_OUT");
-	if (in && (r = profile_load(in)) < 0)
+	if (shim_config.profile_path && (r = profile_load(shim_config.profile_path)) < 0)
 		return r;
-	if (out_template) {
-		r = policy_path_expand(out_template, getpid(), path, sizeof(path));
+	if (out) {
+		r = policy_path_expand(out, getpid(), path, sizeof(path));
 		if (r < 0) {
 			shim_log("CUSLICE_PROFILE_OUT=\"%s\": %s; CUDA is disabled in this process",
-				 out_template,
+				 out,
 				 r == -EINVAL ? "malformed: %p stands for the process id, %% for %"
 					      : "too long");
 			return r;
@@ -169,7 +154,7 @@ void profile_write(void)
 	char path[4096], tmp[4096 + 16];
 
 	if (!profile_recording ||
-	    policy_path_expand(out_template, getpid(), path, sizeof(path)) < 0)
+	    policy_path_expand(shim_config.profile_out_path, getpid(), path, sizeof(path)) < 0)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "we");

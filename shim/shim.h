@@ -82,11 +82,13 @@ bool shim_unknown_charged_variant(const char *name);
 
 /* init.c: configuration read once, at load. */
 struct shim_config {
-	const char *real_libcuda; /* CUSLICE_REAL_LIBCUDA, or NULL */
-	const char *real_libnvml; /* CUSLICE_REAL_LIBNVML, or NULL */
-	const char *stats_path;	  /* CUSLICE_STATS, or NULL */
-	const char *segment_path; /* CUSLICE_SEGMENT: the tenant's quota, or NULL */
-	const char *socket_path;  /* CUSLICE_SOCKET: cusliced's tenant socket, or NULL */
+	const char *real_libcuda;     /* CUSLICE_REAL_LIBCUDA, or NULL */
+	const char *real_libnvml;     /* CUSLICE_REAL_LIBNVML, or NULL */
+	const char *stats_path;	      /* CUSLICE_STATS, or NULL */
+	const char *segment_path;     /* CUSLICE_SEGMENT: the tenant's quota, or NULL */
+	const char *socket_path;      /* CUSLICE_SOCKET: cusliced's tenant socket, or NULL */
+	const char *profile_path;     /* CUSLICE_PROFILE: kernel costs to charge, or NULL */
+	const char *profile_out_path; /* CUSLICE_PROFILE_OUT: record them there, or NULL */
 };
 extern struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -172,7 +172,7 @@ static int parse_gpus(const struct daemon *d, const char *text, uint64_t *ret)
 	uint64_t mask = 0;
 
 	if (strcmp(text, "all") == 0) {
-		*ret = d->ndevices >= 64 ? ~0ull : (1ull << d->ndevices) - 1;
+		*ret = daemon_all_gpus(d);
 		return 0;
 	}
 	for (const char *p = text;;) {

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -17,7 +18,6 @@
 #include "kmod.h"
 
 #define BPFFS "/sys/fs/bpf"
-#define BPF_FS_MAGIC_ 0xcafe4a11
 
 static struct tenant *tenant_by_cgroup(struct daemon *d, uint64_t cgroup)
 {
@@ -74,7 +74,7 @@ static void mount_bpffs(const char *dir)
 
 	if (strncmp(dir, BPFFS "/", sizeof(BPFFS)) != 0)
 		return;
-	if (statfs(BPFFS, &fs) == 0 && (unsigned long)fs.f_type == BPF_FS_MAGIC_)
+	if (statfs(BPFFS, &fs) == 0 && (unsigned long)fs.f_type == BPF_FS_MAGIC)
 		return;
 	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700") == 0)
 		fprintf(stderr, "cusliced: mounted a bpf filesystem at " BPFFS "\n");
@@ -112,12 +112,10 @@ int kernel_apply(struct daemon *d, struct tenant *t)
 	if (!d->kmod)
 		return 0;
 	struct kmod_rule rule = {
-		.gpus = t->gpus_set ? t->gpus : ~0ull,
+		.gpus = t->gpus_set ? t->gpus : daemon_all_gpus(d),
 		.flags = KMOD_ALLOW_CTL | KMOD_ALLOW_UVM | KMOD_ALLOW_MODESET |
 			 (t->enforce ? KMOD_ENFORCE : 0),
 	};
-	if (!t->gpus_set && d->ndevices < 64)
-		rule.gpus = (1ull << d->ndevices) - 1;
 	snprintf(path, sizeof(path), "%s%s", d->cgroup_root, t->name);
 	int64_t id = kmod_cgroup_id(path);
 	if (id < 0)

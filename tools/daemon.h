@@ -58,6 +58,12 @@ struct daemon {
 	} kernel;
 };
 
+/* A mask of every GPU the daemon serves (struct tenant's `gpus`). */
+static inline uint64_t daemon_all_gpus(const struct daemon *d)
+{
+	return d->ndevices >= 64 ? ~0ull : (1ull << d->ndevices) - 1;
+}
+
 /* daemon-tenants.c */
 struct tenant *tenants_find(struct daemon *d, const char *name);
 int tenants_get(struct daemon *d, const char *name, struct tenant **ret);

@@ -67,22 +67,13 @@ static int merge_file(struct merged *m, const char *path)
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t len;
-	bool first = true;
 
 	if (!f)
 		return -errno;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	for (size_t n = 1; getline(&line, &cap, f) > 0; n++) {
 		struct policy_profile_entry e;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (first) {
-			first = false;
-			if (strcmp(line, POLICY_PROFILE_HEADER) == 0)
-				continue;
-		}
-		if (policy_profile_parse(line, &e) < 0)
-			continue;
+		if (policy_profile_line(line, n, &e) != 0)
+			continue; /* the header, or a line cut short by a crash */
 		struct kernel *k = find(m, e.name, e.grid);
 		if (k && k->e.samples >= e.samples)
 			continue;
@@ -158,7 +149,6 @@ int profile_check(const char *path, char *err, size_t size)
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0, n = 0;
-	ssize_t len;
 	int r = 0;
 
 	if (!f) {
@@ -166,13 +156,9 @@ int profile_check(const char *path, char *err, size_t size)
 		snprintf(err, size, "%s", strerror(errno));
 		return r;
 	}
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while (getline(&line, &cap, f) > 0) {
 		struct policy_profile_entry e;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		n++;
-		if (n == 1 ? strcmp(line, POLICY_PROFILE_HEADER) != 0
-			   : policy_profile_parse(line, &e) < 0) {
+		if (policy_profile_line(line, ++n, &e) < 0) {
 			snprintf(err, size,
 				 "line %zu is malformed; a profile is the line \"%s\", then lines "
 				 "\"NS GRID SAMPLES NAME\", as `cuslice profile` writes them",

@@ -102,6 +102,20 @@ static void test_parse_rejects_malformed(void **state)
 	}
 }
 
+static void test_line_rules(void **state)
+{
+	struct policy_profile_entry e;
+	char header[] = "# cuslice profile 1\n", kernel[] = "5 1 2 k\n",
+	     late[] = "# cuslice profile 1";
+	char other[] = "# another format\n";
+
+	assert_int_equal(policy_profile_line(header, 1, &e), 1);
+	assert_int_equal(policy_profile_line(other, 1, &e), -EINVAL);
+	assert_int_equal(policy_profile_line(kernel, 2, &e), 0);
+	assert_string_equal(e.name, "k");
+	assert_int_equal(policy_profile_line(late, 3, &e), -EINVAL);
+}
+
 static void test_key_is_stable_and_tells_apart(void **state)
 {
 	assert_true(policy_profile_key("k", 8) == policy_profile_key("k", 8));
@@ -118,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_floor_holds),
 		cmocka_unit_test(test_parse_line),
 		cmocka_unit_test(test_parse_rejects_malformed),
+		cmocka_unit_test(test_line_rules),
 		cmocka_unit_test(test_key_is_stable_and_tells_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
