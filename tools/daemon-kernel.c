@@ -43,6 +43,13 @@ static void on_event(void *ctx, const struct kmod_event *e)
 	if (e->kind != KMOD_EVENT_DENIED)
 		return;
 	d->kernel.denied++;
+	/* the driver retries a refused open: one line per process and device */
+	static struct kmod_event last;
+	bool repeat = last.pid == e->pid && last.major == e->major && last.minor == e->minor &&
+		      last.reason == e->reason;
+	last = *e;
+	if (repeat)
+		return;
 	fprintf(stderr,
 		"cusliced: denied an open of device %u:%u to pid %u (%s) of tenant %s: %s\n",
 		e->major, e->minor, e->pid, comm, t ? t->name : "(unknown)",

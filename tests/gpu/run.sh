@@ -84,6 +84,52 @@ else
 	failed=1
 fi
 
+# Enforce mode on the real driver: in a tenant cgroup with --enforce on, a
+# PyTorch process without the shim cannot reach the GPU (cleanly: CUDA is not
+# available to it), while one under the shim runs. Needs root, cgroup v2 and a
+# cusliced built with the kernel side.
+enforce_check() {
+	local cg rt group pins daemon bare shimmed
+	cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	if [ "$(id -u)" -ne 0 ] || [ -z "$cg" ]; then
+		echo "SKIP enforce: needs root and cgroup v2"
+		return
+	fi
+	rt=$(mktemp -d "$out/enforce.XXXXXX")
+	group=cuslice-gpu-enforce-$$
+	pins=/sys/fs/bpf/cuslice-gpu-test-$$
+	mkdir -p "$cg/$group/t"
+	"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" --bpf-dir "$pins" \
+		2>"$rt/cusliced.log" &
+	daemon=$!
+	for _ in $(seq 100); do [ -S "$rt/run/admin.sock" ] && break; sleep 0.05; done
+	export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
+	in_tenant() { sh -c "echo \$\$ > $cg/$group/t/cgroup.procs && exec \"\$@\"" sh "$@"; }
+	if ! "$build/tools/cuslice" get node | grep -q "kernel side *active"; then
+		echo "FAIL enforce: the kernel side is off: $(grep 'kernel side' "$rt/cusliced.log")"
+		failed=1
+	else
+		"$build/tools/cuslice" set "/$group/t" --enforce on >/dev/null
+		bare=$(in_tenant "$python" -c 'import torch; print(torch.cuda.is_available())' 2>"$rt/bare.err")
+		shimmed=$(in_tenant env LD_PRELOAD="$shim" CUSLICE_SOCKET="$rt/run/tenant.sock" "$python" -c \
+			'import torch; x = torch.ones(1024, 1024, device="cuda"); print(torch.cuda.is_available(), float((x @ x).sum()))' \
+			2>"$rt/shim.err")
+		if [ "$bare" = False ] && [ "$shimmed" = "True 1073741824.0" ] &&
+			grep -q "did not register through the shim" "$rt/cusliced.log"; then
+			echo "PASS enforce: unshimmed torch.cuda.is_available() = $bare; shimmed ran a matmul; $(grep -c 'denied an open' "$rt/cusliced.log") denied opens logged"
+		else
+			echo "FAIL enforce: unshimmed \"$bare\" ($(tail -c 300 "$rt/bare.err")); shimmed \"$shimmed\" ($(tail -c 300 "$rt/shim.err")); log: $(tail -c 600 "$rt/cusliced.log")"
+			failed=1
+		fi
+	fi
+	unset CUSLICE_ADMIN_SOCKET
+	kill "$daemon"
+	wait "$daemon" 2>/dev/null
+	rmdir "$cg/$group/t" "$cg/$group"
+	rm -rf "$pins"
+}
+enforce_check
+
 if "$build/tools/cuslice" run --summary -- "$build/examples/cuslice-demo" >"$out/demo.log" 2>&1 &&
 	grep -q "result correct" "$out/demo.log"; then
 	echo "PASS demo: $(head -1 "$out/demo.log")"
