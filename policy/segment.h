@@ -53,15 +53,6 @@ struct cuslice_sched {
 	uint64_t admitted_ns;	 /* predicted GPU time admitted */
 	uint64_t throttled_ns;	 /* time launchers waited */
 	uint64_t leases;	 /* allowance taken, in leases of a few launches */
-	/* Turns: with several tenants sharing by weight, each gets a window of
-	 * every period of `turn_period_us` (from `turn_epoch_ns`), and launches
-	 * only in its own, so that tenants do not overlap on the GPU (the GPU's
-	 * own switching between contexts costs it ~5 % when they do). `turn`
-	 * is offset_us << 32 | length_us, written at once; 0: no turns. */
-	uint64_t turn_epoch_ns;
-	uint32_t turn_period_us;
-	uint32_t turn_pad;
-	uint64_t turn;
 };
 
 struct cuslice_segment {

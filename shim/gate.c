@@ -33,7 +33,6 @@
 #include "gate.h"
 #include "policy/cost.h"
 #include "policy/pace.h"
-#include "policy/turn.h"
 #include "profile.h"
 #include "tenant.h"
 
@@ -251,7 +250,7 @@ static void lease(struct cuslice_sched *s)
 	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
-	uint64_t wait = policy_turn(s, now, need);
+	uint64_t wait = policy_pace(s, now, need);
 
 	if (wait) {
 		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),

@@ -113,13 +113,6 @@ static int parse(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int setup(struct daemon *d, const struct options *o)
 {
 	char err[768], path[4096];
@@ -161,7 +154,6 @@ static int setup(struct daemon *d, const struct options *o)
 		fprintf(stderr, "cusliced: %s\n", err);
 		return -EINVAL;
 	}
-	d->epoch_ns = now_ns();
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
 	if (o->no_bpf)
@@ -169,6 +161,13 @@ static int setup(struct daemon *d, const struct options *o)
 	else
 		kernel_setup(d, o->bpf_dir);
 	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int serve(struct daemon *d)

@@ -2,22 +2,16 @@
 /*
  * The scheduler's loop: which tenants are launching, what share of GPU time
  * each gets (policy/shares.c), and whether a latency-critical tenant is
- * launching, in which case the others keep little work on the GPU. Tenants
- * that share the GPU take turns: each gets a window of every 20 ms as long
- * as its share (policy/turn.c), side by side, so that their kernels do not
- * overlap. The shares and windows go to the tenants' segments, where their own processes pace
- * themselves; nothing here is on the launch path, and a daemon that stops leaves the last shares in
- * force.
+ * launching, in which case the others keep little work on the GPU. The shares go to the tenants'
+ * segments, where their own processes pace themselves; nothing here is on the launch path, and a
+ * daemon that stops leaves the last shares in force.
  */
 #include "daemon.h"
-#include "policy/pace.h"
 #include "policy/shares.h"
-#include "policy/turn.h"
 
 #define ACTIVE_NS 100000000ull /* a tenant counts as active this long after a launch */
 #define BURST_NS 4000000ull    /* how far a paced tenant may run ahead of its share */
 #define YIELD_INFLIGHT 1       /* launches others may have on the GPU while a high tenant runs */
-#define TURN_PERIOD_US 20000   /* tenants sharing by weight take turns within this period */
 
 static uint64_t launches_of(const struct tenant *t)
 {
@@ -50,28 +44,12 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 		high_active |= t->high && active;
 	}
 	policy_shares(shares, d->ntenants);
-	/* windows side by side, for the paced tenants when there are several */
-	uint64_t turns[DAEMON_MAX_TENANTS] = {0};
-	int paced = 0;
-	for (int i = 0; i < d->ntenants; i++)
-		paced += shares[i].active && shares[i].ret_ppm > 0;
-	for (uint32_t i = 0, offset = 0; paced > 1 && i < (uint32_t)d->ntenants; i++) {
-		if (!shares[i].active || !shares[i].ret_ppm)
-			continue;
-		uint32_t len =
-			(uint32_t)((uint64_t)shares[i].ret_ppm * TURN_PERIOD_US / POLICY_PPM);
-		turns[i] = policy_turn_pack(offset, len);
-		offset += len;
-	}
 	/* while a latency-critical tenant has work, the others keep at most one
 	 * launch on the GPU, so its requests wait behind one kernel at most */
 	for (int i = 0; i < d->ntenants; i++) {
 		struct cuslice_sched *s = &d->tenants[i]->seg->sched;
 		uint32_t cap = high_active && !d->tenants[i]->high ? YIELD_INFLIGHT : 0;
 		__atomic_store_n(&s->burst_ns, BURST_NS, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->turn_epoch_ns, d->epoch_ns, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->turn_period_us, TURN_PERIOD_US, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->turn, turns[i], __ATOMIC_RELEASE);
 		__atomic_store_n(&s->max_inflight, cap, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);
 	}

@@ -51,7 +51,6 @@ struct daemon {
 	struct tenant *tenants[DAEMON_MAX_TENANTS];
 	int ntenants;
 	char cgroup_root[4096]; /* the cgroup v2 mount; empty if none */
-	uint64_t epoch_ns;	/* CLOCK_MONOTONIC at start: where turn periods begin */
 	struct kmod *kmod;	/* the kernel side, or NULL */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
