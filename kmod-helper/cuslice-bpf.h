@@ -8,10 +8,30 @@
 #define KMOD_MAX_GPUS 64 /* minors 0..63: /dev/nvidia0..63 */
 
 enum kmod_rule_flags {
-	KMOD_ENFORCE = 1 << 0,	    /* only registered processes may open GPU nodes */
-	KMOD_ALLOW_CTL = 1 << 1,    /* /dev/nvidiactl */
-	KMOD_ALLOW_UVM = 1 << 2,    /* /dev/nvidia-uvm, /dev/nvidia-uvm-tools */
-	KMOD_ALLOW_MODESET = 1 << 3 /* /dev/nvidia-modeset */
+	KMOD_ENFORCE = 1 << 0,	     /* only registered processes may open GPU nodes */
+	KMOD_ALLOW_CTL = 1 << 1,     /* /dev/nvidiactl */
+	KMOD_ALLOW_UVM = 1 << 2,     /* /dev/nvidia-uvm, /dev/nvidia-uvm-tools */
+	KMOD_ALLOW_MODESET = 1 << 3, /* /dev/nvidia-modeset */
+	KMOD_AUDIT = 1 << 4	     /* count its processes' calls into libcuda.so.1 */
+};
+
+enum kmod_call_kind {
+	KMOD_CALL_LAUNCH = 0, /* kernel and graph launches, as the shim gates them */
+	KMOD_CALL_ALLOC = 1,
+	KMOD_CALL_KINDS
+};
+
+/* audit map: (tenant cgroup, process) -> calls into the driver, by kind */
+struct kmod_audit_key {
+	__u64 cgroup;
+	__u32 pid;
+	__u32 pad;
+};
+
+struct kmod_audit {
+	__u64 calls[KMOD_CALL_KINDS];
+	__u32 registered; /* whether the process had registered at its first call */
+	__u32 flagged;	  /* the daemon reported it already */
 };
 
 /* tenants map: cgroup id -> rule; applies to the cgroup and its descendants */
@@ -36,6 +56,7 @@ struct kmod_config {
 enum kmod_event_kind {
 	KMOD_EVENT_DENIED = 1, /* a device open was refused */
 	KMOD_EVENT_EXIT = 2,   /* a registered process exited */
+	KMOD_EVENT_BYPASS = 3, /* an audited process that never registered called the driver */
 };
 
 enum kmod_deny_reason {

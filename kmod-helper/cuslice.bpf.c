@@ -43,6 +43,13 @@ struct {
 } settings SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct kmod_audit_key);
+	__type(value, struct kmod_audit);
+} audit SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 18);
 } events SEC(".maps");
@@ -141,4 +148,52 @@ int BPF_PROG(cuslice_exit, struct task_struct *task)
 	}
 	bpf_map_delete_elem(&registered, &tgid);
 	return 0;
+}
+
+/* Audit: a call into libcuda.so.1 by a process of an audited tenant. A
+ * process that never registered through the shim is reported at its first
+ * call; the daemon compares the others' counts with the shim's. */
+static int audit_call(__u32 kind)
+{
+	__u64 cgroup = 0;
+	const struct kmod_rule *r = tenant_rule(&cgroup);
+
+	if (!r || !(r->flags & KMOD_AUDIT) || kind >= KMOD_CALL_KINDS)
+		return 0;
+	struct kmod_audit_key key = {.cgroup = cgroup, .pid = bpf_get_current_pid_tgid() >> 32};
+	struct kmod_audit *a = bpf_map_lookup_elem(&audit, &key);
+	if (!a) {
+		struct kmod_audit fresh = {
+			.registered = bpf_map_lookup_elem(&registered, &key.pid) != NULL};
+		bpf_map_update_elem(&audit, &key, &fresh, BPF_NOEXIST);
+		a = bpf_map_lookup_elem(&audit, &key);
+		if (!a)
+			return 0;
+		if (!fresh.registered) {
+			struct kmod_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+			if (e) {
+				__builtin_memset(e, 0, sizeof(*e));
+				e->kind = KMOD_EVENT_BYPASS;
+				e->pid = key.pid;
+				e->cgroup = cgroup;
+				e->time_ns = bpf_ktime_get_ns();
+				bpf_get_current_comm(e->comm, sizeof(e->comm));
+				bpf_ringbuf_submit(e, 0);
+			}
+		}
+	}
+	__sync_fetch_and_add(&a->calls[kind], 1);
+	return 0;
+}
+
+SEC("uprobe")
+int cuslice_audit_launch(void *ctx)
+{
+	return audit_call(KMOD_CALL_LAUNCH);
+}
+
+SEC("uprobe")
+int cuslice_audit_alloc(void *ctx)
+{
+	return audit_call(KMOD_CALL_ALLOC);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <linux/magic.h>
 #include <fcntl.h>
@@ -21,9 +22,18 @@
 #define LOG_TAIL 600 /* characters of the verifier's log kept in an error */
 
 /* What is pinned, in this order, under the daemon's bpffs directory. */
-enum pin { PIN_TENANTS, PIN_REGISTERED, PIN_SETTINGS, PIN_EVENTS, PIN_DEVCG, PIN_EXIT, PINS };
+enum pin {
+	PIN_TENANTS,
+	PIN_REGISTERED,
+	PIN_SETTINGS,
+	PIN_AUDIT,
+	PIN_EVENTS, /* the last map */
+	PIN_DEVCG,
+	PIN_EXIT,
+	PINS
+};
 
-static const char *const pin_names[PINS] = {"tenants", "registered", "settings",
+static const char *const pin_names[PINS] = {"tenants", "registered", "settings", "audit",
 					    "events",  "devcg",	     "exit"};
 
 struct kmod {
@@ -33,6 +43,7 @@ struct kmod {
 	kmod_event_fn on_event;
 	void *ctx;
 	bool adopted;
+	int audit_probes; /* uprobes on the driver's entry points */
 };
 
 static int handle(void *ctx, void *data, size_t size)
@@ -119,7 +130,8 @@ static int pin_all(struct kmod *k, const char *dir, char *err, size_t errlen)
 	k->skel->links.cuslice_exit = link;
 	bpf_link__disconnect(link); /* the pin, not this daemon, keeps it attached */
 	struct bpf_map *maps[] = {k->skel->maps.tenants, k->skel->maps.registered,
-				  k->skel->maps.settings, k->skel->maps.events};
+				  k->skel->maps.settings, k->skel->maps.audit,
+				  k->skel->maps.events};
 	for (int i = 0; i < PINS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
 		if (i < PIN_DEVCG) {
@@ -140,6 +152,75 @@ static int pin_all(struct kmod *k, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const launch_calls[] = {
+	"cuLaunchKernel",
+	"cuLaunchKernel_ptsz",
+	"cuLaunchKernelEx",
+	"cuLaunchKernelEx_ptsz",
+	"cuLaunchCooperativeKernel",
+	"cuLaunchCooperativeKernel_ptsz",
+	"cuLaunch",
+	"cuLaunchGrid",
+	"cuLaunchGridAsync",
+	"cuGraphLaunch",
+	"cuGraphLaunch_ptsz",
+};
+static const char *const alloc_calls[] = {
+	"cuMemAlloc_v2",
+	"cuMemAllocPitch_v2",
+	"cuMemAllocManaged",
+	"cuMemAllocAsync",
+	"cuMemAllocAsync_ptsz",
+	"cuMemAllocFromPoolAsync",
+	"cuMemAllocFromPoolAsync_ptsz",
+	"cuMemCreate",
+	"cuArrayCreate_v2",
+	"cuArray3DCreate_v2",
+	"cuMipmappedArrayCreate",
+};
+
+/* Uprobes on the driver's launch and allocation entry points, each pinned as
+ * audit-NAME; names this driver lacks are skipped. Returns how many. */
+static int attach_audit(struct kmod *k, const char *dir, const char *libcuda)
+{
+	char path[4096];
+	int n = 0;
+
+	for (int kind = 0; kind < 2; kind++) {
+		struct bpf_program *prog = kind ? k->skel->progs.cuslice_audit_alloc
+						: k->skel->progs.cuslice_audit_launch;
+		const char *const *names = kind ? alloc_calls : launch_calls;
+		size_t count = kind ? sizeof(alloc_calls) / sizeof(*alloc_calls)
+				    : sizeof(launch_calls) / sizeof(*launch_calls);
+		for (size_t i = 0; i < count; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = names[i]);
+			struct bpf_link *link =
+				bpf_program__attach_uprobe_opts(prog, -1, libcuda, 0, &opts);
+			if (!link)
+				continue;
+			snprintf(path, sizeof(path), "%s/audit-%s", dir, names[i]);
+			if (bpf_link__pin(link, path) == 0)
+				n++;
+			bpf_link__disconnect(link);
+			bpf_link__destroy(link);
+		}
+	}
+	return n;
+}
+
+static int count_audit_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	int n = 0;
+
+	while (d && (ent = readdir(d)))
+		n += strncmp(ent->d_name, "audit-", 6) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static void close_adopted(struct kmod *k)
 {
 	for (int i = 0; i < PINS; i++) {
@@ -149,14 +230,20 @@ static void close_adopted(struct kmod *k)
 	}
 }
 
+/* Removes every pin in `dir`: the fixed set and the audit probes' links. */
 static void unpin_all(const char *dir)
 {
-	char path[4096];
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	char path[4096 + 256];
 
-	for (int i = 0; i < PINS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		unlink(path);
-	}
+	while (d && (ent = readdir(d)))
+		if (ent->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
 }
 
 static int check_bpffs(const char *dir, char *err, size_t errlen)
@@ -180,8 +267,8 @@ static int check_bpffs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int kmod_open(const char *dir, kmod_event_fn on_event, void *ctx, struct kmod **ret, char *err,
-	      size_t errlen)
+int kmod_open(const char *dir, const char *libcuda, kmod_event_fn on_event, void *ctx,
+	      struct kmod **ret, char *err, size_t errlen)
 {
 	struct kmod *k = calloc(1, sizeof(*k));
 	int r;
@@ -200,9 +287,13 @@ int kmod_open(const char *dir, kmod_event_fn on_event, void *ctx, struct kmod **
 		r = load(k, err, errlen);
 		if (r == 0)
 			r = pin_all(k, dir, err, errlen);
+		if (r == 0 && libcuda)
+			attach_audit(k, dir, libcuda);
 	} else if (r < 0 && r != -ENOTDIR && !*err) {
 		snprintf(err, errlen, "cannot open what is pinned in %s: %s", dir, strerror(-r));
 	}
+	if (r == 0)
+		k->audit_probes = count_audit_pins(dir);
 	if (r == 0) {
 		k->rb = ring_buffer__new(k->fds[PIN_EVENTS], handle, k, NULL);
 		if (!k->rb) {
@@ -308,4 +399,34 @@ int kmod_register(struct kmod *k, pid_t pid, uint64_t cgroup)
 	uint32_t key = (uint32_t)pid;
 
 	return bpf_map_update_elem(k->fds[PIN_REGISTERED], &key, &p, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int kmod_audit_probes(const struct kmod *k)
+{
+	return k->audit_probes;
+}
+
+int kmod_audit_read(struct kmod *k, uint64_t cgroup, pid_t pid, struct kmod_audit *ret)
+{
+	struct kmod_audit_key key = {.cgroup = cgroup, .pid = (uint32_t)pid};
+
+	return bpf_map_lookup_elem(k->fds[PIN_AUDIT], &key, ret) < 0 ? -errno : 0;
+}
+
+int kmod_audit_flag(struct kmod *k, uint64_t cgroup, pid_t pid)
+{
+	struct kmod_audit_key key = {.cgroup = cgroup, .pid = (uint32_t)pid};
+	struct kmod_audit a;
+
+	if (bpf_map_lookup_elem(k->fds[PIN_AUDIT], &key, &a) < 0)
+		return -errno;
+	a.flagged = 1;
+	return bpf_map_update_elem(k->fds[PIN_AUDIT], &key, &a, BPF_EXIST) < 0 ? -errno : 0;
+}
+
+int kmod_audit_forget(struct kmod *k, uint64_t cgroup, pid_t pid)
+{
+	struct kmod_audit_key key = {.cgroup = cgroup, .pid = (uint32_t)pid};
+
+	return bpf_map_delete_elem(k->fds[PIN_AUDIT], &key) < 0 ? -errno : 0;
 }

@@ -22,12 +22,14 @@ typedef void (*kmod_event_fn)(void *ctx, const struct kmod_event *e);
 /**
  * kmod_open() - adopt the programs and maps pinned under @dir (a directory on
  * a bpf filesystem), or load them and pin them there.
+ * @libcuda: the driver library whose entry points the audit probes watch
+ * (attached when loading; adopted ones stay as they were), or NULL.
  * @on_event: called from kmod_consume() for every event.
  * Return: 0 and *@ret, or a negative errno with the reason in @err (a load
  * failure carries the end of the verifier's log).
  */
-int kmod_open(const char *dir, kmod_event_fn on_event, void *ctx, struct kmod **ret, char *err,
-	      size_t errlen);
+int kmod_open(const char *dir, const char *libcuda, kmod_event_fn on_event, void *ctx,
+	      struct kmod **ret, char *err, size_t errlen);
 struct kmod *kmod_free(struct kmod *k);
 
 /* Whether kmod_open() found everything pinned already. */
@@ -52,3 +54,10 @@ int kmod_register(struct kmod *k, pid_t pid, uint64_t cgroup);
 
 /* The id of the cgroup at @path (its inode on cgroup v2), or a negative errno. */
 int64_t kmod_cgroup_id(const char *path);
+
+/* Audit: how many uprobes watch the driver; a process's calls as the kernel
+ * counted them (-ENOENT: none); marking it reported; forgetting it once gone. */
+int kmod_audit_probes(const struct kmod *k);
+int kmod_audit_read(struct kmod *k, uint64_t cgroup, pid_t pid, struct kmod_audit *ret);
+int kmod_audit_flag(struct kmod *k, uint64_t cgroup, pid_t pid);
+int kmod_audit_forget(struct kmod *k, uint64_t cgroup, pid_t pid);

@@ -38,6 +38,9 @@ struct cuslice_proc *quota_proc_claim(struct cuslice_segment *seg, pid_t pid, ui
 			continue;
 		memset(p->reserved, 0, sizeof(p->reserved));
 		p->start_time = start_time;
+		/* a new process counts its own launches (the scheduler only looks
+		 * for change; the audit compares them with the kernel's count) */
+		__atomic_store_n(&p->launches, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&p->pid, (int32_t)pid, __ATOMIC_RELEASE);
 		return p;
 	}

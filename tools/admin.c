@@ -30,6 +30,7 @@ static const char admin_usage[] =
 	"       cuslice describe TENANT [-o json]\n"
 	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
 	"                          [--priority high|normal] [--gpus all|N,M] [--enforce on|off]\n"
+	"                          [--audit on|off]\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
@@ -46,13 +47,15 @@ static const char admin_usage[] =
 	"                     as 0 or 0,2, or all (default); enforced in the kernel\n"
 	"      --enforce on   only processes that loaded the shim may open the GPUs; others\n"
 	"                     get EPERM and cusliced logs them (default off)\n"
+	"      --audit on     the kernel counts the tenant's calls into libcuda.so.1 and\n"
+	"                     cusliced flags processes that go around the shim (default off)\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
 	"  -h, --help         show this help\n";
 
 struct admin_options {
-	const char *vram, *weight, *limit, *priority, *gpus, *enforce, *socket, *output;
+	const char *vram, *weight, *limit, *priority, *gpus, *enforce, *audit, *socket, *output;
 	char **args;
 	int nargs;
 };
@@ -66,6 +69,7 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		{"priority", required_argument, NULL, 'p'},
 		{"gpus", required_argument, NULL, 'g'},
 		{"enforce", required_argument, NULL, 'e'},
+		{"audit", required_argument, NULL, 'a'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -98,6 +102,9 @@ static int parse(int argc, char **argv, struct admin_options *o)
 			break;
 		case 'e':
 			o->enforce = optarg;
+			break;
+		case 'a':
+			o->audit = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -208,6 +215,10 @@ static void print_node(json_object *reply)
 	printf("denied opens    %lld\n", (long long)json_object_get_int64(v));
 	json_object_object_get_ex(kernel, "exits_reported", &v);
 	printf("exits reported  %lld\n", (long long)json_object_get_int64(v));
+	json_object_object_get_ex(kernel, "audit_probes", &v);
+	printf("audit probes    %d on the driver's entry points\n", json_object_get_int(v));
+	json_object_object_get_ex(kernel, "bypasses_found", &v);
+	printf("bypasses found  %lld\n", (long long)json_object_get_int64(v));
 }
 
 static int print_reply(json_object *reply, const struct admin_options *o, const char *list_key)
@@ -258,7 +269,8 @@ int cuslice_admin(int argc, char **argv)
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 &&
-		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce)) {
+		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce ||
+		    o.audit)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 		if (o.vram)
@@ -271,6 +283,8 @@ int cuslice_admin(int argc, char **argv)
 			json_object_object_add(req, "gpus", json_object_new_string(o.gpus));
 		if (o.enforce)
 			json_object_object_add(req, "enforce", json_object_new_string(o.enforce));
+		if (o.audit)
+			json_object_object_add(req, "audit", json_object_new_string(o.audit));
 		if (o.weight) {
 			char *end;
 			long long w = strtoll(o.weight, &end, 10);

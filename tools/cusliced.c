@@ -25,6 +25,7 @@
 
 #define TICK_MS 20
 #define MAX_WATCHED 8192
+#define AUDIT_TICKS 10 /* audited processes are compared with their shim every 10 ticks */
 
 static const char usage[] =
 	"Usage: cusliced [OPTIONS]\n"
@@ -198,6 +199,7 @@ static int serve(struct daemon *d)
 		tenant_path, admin_path);
 	static struct pollfd fds[4 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
+	unsigned ticks = 0;
 	for (;;) {
 		int n = 4;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
@@ -214,6 +216,9 @@ static int serve(struct daemon *d)
 		r = poll(fds, (nfds_t)n, TICK_MS);
 		if (r < 0 && errno != EINTR)
 			break;
+		/* the kernel reports an exit before the pidfd turns readable: its
+		 * event, which still finds the process's slot, goes first */
+		kernel_consume(d);
 		for (int i = 0; r > 0 && i < d->ntenants; i++)
 			proc_watch_reap(d->tenants[i]->watch, fds + first[i],
 					first[i + 1] - first[i]);
@@ -223,9 +228,9 @@ static int serve(struct daemon *d)
 			sockets_serve_admin(d, admin_fd);
 		if (fds[2].revents & POLLIN)
 			break;
-		if (fds[3].revents & POLLIN)
-			kernel_consume(d);
 		sched_tick(d, now_ns());
+		if (++ticks % AUDIT_TICKS == 0)
+			kernel_audit_scan(d);
 	}
 	/* tenants keep their segments; a new daemon re-adopts them */
 	unlink(tenant_path);

@@ -6,8 +6,8 @@
  *   {"op": "describe", "tenant": "/kubepods/…"}
  *   {"op": "set", "tenant": "/kubepods/…", "vram": "8GiB" | "0=20GiB,1=10GiB",
  *    "weight": 3, "limit": "40%" | "none", "priority": "high" | "normal",
- *    "gpus": "0,1" | "all", "enforce": "on" | "off"}
- *   (any of vram, weight, limit, priority, gpus, enforce)
+ *    "gpus": "0,1" | "all", "enforce": "on" | "off", "audit": "on" | "off"}
+ *   (any of vram, weight, limit, priority, gpus, enforce, audit)
  *   {"op": "get-node"}: the GPUs and which kernel features are active
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
@@ -51,7 +51,7 @@ __attribute__((format(printf, 1, 2))) static char *refuse(const char *fmt, ...)
 static json_object *tenant_json(const struct daemon *d, const struct tenant *t, bool processes)
 {
 	json_object *o = json_object_new_object(), *devices = json_object_new_array();
-	json_object *pids = json_object_new_array();
+	json_object *pids = json_object_new_array(), *audit = json_object_new_array();
 	int nprocs = 0;
 
 	for (int i = 0; i < CUSLICE_MAX_PROCS; i++) {
@@ -59,6 +59,19 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 		if (pid > 0) {
 			nprocs++;
 			json_object_array_add(pids, json_object_new_int(pid));
+			uint64_t seen;
+			if (processes && t->audit &&
+			    kernel_audit_launches((struct daemon *)d, t, pid, &seen) == 0) {
+				json_object *p = json_object_new_object();
+				json_object_object_add(p, "pid", json_object_new_int(pid));
+				json_object_object_add(p, "launches_seen_by_kernel",
+						       json_object_new_int64((int64_t)seen));
+				json_object_object_add(
+					p, "launches_seen_by_shim",
+					json_object_new_int64((int64_t)__atomic_load_n(
+						&t->seg->procs[i].launches, __ATOMIC_RELAXED)));
+				json_object_array_add(audit, p);
+			}
 		}
 	}
 	for (int i = 0; i < d->ndevices; i++) {
@@ -98,11 +111,16 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 			json_object_array_add(allowed, json_object_new_int(i));
 	json_object_object_add(o, "gpus", allowed);
 	json_object_object_add(o, "enforce", json_object_new_boolean(t->enforce));
+	json_object_object_add(o, "audit", json_object_new_boolean(t->audit));
+	json_object_object_add(o, "bypasses", json_object_new_int64((int64_t)t->bypasses));
 	json_object_object_add(o, "devices", devices);
-	if (processes)
+	if (processes) {
 		json_object_object_add(o, "pids", pids);
-	else
+		json_object_object_add(o, "audit_processes", audit);
+	} else {
 		json_object_put(pids);
+		json_object_put(audit);
+	}
 	return o;
 }
 
@@ -139,6 +157,9 @@ static char *get_node(struct daemon *d)
 			       json_object_new_int64((int64_t)d->kernel.denied));
 	json_object_object_add(kernel, "exits_reported",
 			       json_object_new_int64((int64_t)d->kernel.exits));
+	json_object_object_add(kernel, "audit_probes", json_object_new_int(kernel_audit_probes(d)));
+	json_object_object_add(kernel, "bypasses_found",
+			       json_object_new_int64((int64_t)d->kernel.bypasses));
 	json_object_object_add(reply, "ok", json_object_new_boolean(1));
 	json_object_object_add(reply, "cgroup2", json_object_new_string(d->cgroup_root));
 	json_object_object_add(reply, "gpus", gpus);
@@ -160,7 +181,7 @@ static char *describe(struct daemon *d, const char *name)
 }
 
 struct set_request {
-	const char *vram, *limit, *priority, *gpus, *enforce;
+	const char *vram, *limit, *priority, *gpus, *enforce, *audit;
 	int64_t weight; /* 0: not given */
 	bool has_weight;
 };
@@ -201,10 +222,16 @@ static char *set_check(struct daemon *d, const char *name, const struct set_requ
 		return refuse("\"%s\" is not a tenant: tenants are cgroup paths such as "
 			      "/kubepods/pod1",
 			      name ? name : "");
-	if (!q->vram && !q->limit && !q->has_weight && !q->priority && !q->gpus && !q->enforce)
-		return refuse("nothing to set for \"%s\"; give vram, weight, limit, priority, gpus "
-			      "or enforce",
-			      name);
+	if (!q->vram && !q->limit && !q->has_weight && !q->priority && !q->gpus && !q->enforce &&
+	    !q->audit)
+		return refuse(
+			"nothing to set for \"%s\"; give vram, weight, limit, priority, gpus, "
+			"enforce or audit",
+			name);
+	if (q->audit && strcmp(q->audit, "on") != 0 && strcmp(q->audit, "off") != 0)
+		return refuse("audit \"%s\": use on (the kernel counts the tenant's calls into the "
+			      "driver) or off",
+			      q->audit);
 	if (q->enforce && strcmp(q->enforce, "on") != 0 && strcmp(q->enforce, "off") != 0)
 		return refuse("enforce \"%s\": use on (only processes under the shim may open the "
 			      "GPUs) or off",
@@ -263,6 +290,8 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 	}
 	if (q->enforce)
 		t->enforce = strcmp(q->enforce, "on") == 0;
+	if (q->audit)
+		t->audit = strcmp(q->audit, "on") == 0;
 	if (state_save(d, err, sizeof(err)) < 0) {
 		*t = was;
 		return refuse("%s; nothing changed", err);
@@ -303,7 +332,8 @@ char *admin_handle(struct daemon *d, const char *request)
 					.limit = field(req, "limit"),
 					.priority = field(req, "priority"),
 					.gpus = field(req, "gpus"),
-					.enforce = field(req, "enforce")};
+					.enforce = field(req, "enforce"),
+					.audit = field(req, "audit")};
 		if (json_object_object_get_ex(req, "weight", &w)) {
 			q.has_weight = true;
 			q.weight = json_object_is_type(w, json_type_int) ? json_object_get_int64(w)

@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 
 #include "daemon.h"
+#include "devices.h"
 
 #ifdef CUSLICE_BPF
 #include "kmod.h"
@@ -27,6 +28,34 @@ static struct tenant *tenant_by_cgroup(struct daemon *d, uint64_t cgroup)
 	return NULL;
 }
 
+/* Registered processes of audited tenants that launched more than their shim
+ * saw: the kernel counts every call into the driver, the shim's own included,
+ * and the shim counts before it calls. Reported once per process. */
+void kernel_audit_scan(struct daemon *d)
+{
+	for (int i = 0; d->kmod && i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
+		for (int k = 0; t->audit && t->cgroup_id && k < CUSLICE_MAX_PROCS; k++) {
+			pid_t pid = __atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_ACQUIRE);
+			uint64_t shim =
+				__atomic_load_n(&t->seg->procs[k].launches, __ATOMIC_ACQUIRE);
+			struct kmod_audit a;
+			if (pid <= 0 || kmod_audit_read(d->kmod, t->cgroup_id, pid, &a) < 0 ||
+			    a.flagged || !a.registered ||
+			    a.calls[KMOD_CALL_LAUNCH] <= shim + shim / 100 + 8)
+				continue;
+			kmod_audit_flag(d->kmod, t->cgroup_id, pid);
+			d->kernel.bypasses++;
+			t->bypasses++;
+			fprintf(stderr,
+				"cusliced: pid %d of tenant %s reaches the CUDA driver around the "
+				"shim (audit): the kernel saw %llu launches, the shim %llu\n",
+				(int)pid, t->name, (unsigned long long)a.calls[KMOD_CALL_LAUNCH],
+				(unsigned long long)shim);
+		}
+	}
+}
+
 static void on_event(void *ctx, const struct kmod_event *e)
 {
 	struct daemon *d = ctx;
@@ -36,8 +65,20 @@ static void on_event(void *ctx, const struct kmod_event *e)
 	memcpy(comm, e->comm, sizeof(e->comm));
 	if (e->kind == KMOD_EVENT_EXIT) {
 		d->kernel.exits++;
-		if (t)
+		if (t) {
+			kmod_audit_forget(d->kmod, t->cgroup_id, (pid_t)e->pid);
 			proc_watch_scan(t->watch); /* gives back what it held */
+		}
+		return;
+	}
+	if (e->kind == KMOD_EVENT_BYPASS) {
+		d->kernel.bypasses++;
+		if (t)
+			t->bypasses++;
+		fprintf(stderr,
+			"cusliced: pid %u (%s) of tenant %s called the CUDA driver without "
+			"registering through the shim (audit)\n",
+			e->pid, comm, t ? t->name : "(unknown)");
 		return;
 	}
 	if (e->kind != KMOD_EVENT_DENIED)
@@ -95,8 +136,11 @@ void kernel_setup(struct daemon *d, const char *bpf_dir)
 		snprintf(d->kernel.status, sizeof(d->kernel.status),
 			 "off: no cgroup v2 hierarchy is mounted");
 	} else {
+		char libcuda[4096];
+		bool found = devices_driver_path(libcuda, sizeof(libcuda)) == 0;
 		mount_bpffs(bpf_dir);
-		int r = kmod_open(bpf_dir, on_event, d, &d->kmod, err, sizeof(err));
+		int r = kmod_open(bpf_dir, found ? libcuda : NULL, on_event, d, &d->kmod, err,
+				  sizeof(err));
 		if (r < 0)
 			snprintf(d->kernel.status, sizeof(d->kernel.status), "off: %s", err);
 		else
@@ -121,7 +165,7 @@ int kernel_apply(struct daemon *d, struct tenant *t)
 	struct kmod_rule rule = {
 		.gpus = t->gpus_set ? t->gpus : daemon_all_gpus(d),
 		.flags = KMOD_ALLOW_CTL | KMOD_ALLOW_UVM | KMOD_ALLOW_MODESET |
-			 (t->enforce ? KMOD_ENFORCE : 0),
+			 (t->enforce ? KMOD_ENFORCE : 0) | (t->audit ? KMOD_AUDIT : 0),
 	};
 	snprintf(path, sizeof(path), "%s%s", d->cgroup_root, t->name);
 	int64_t id = kmod_cgroup_id(path);
@@ -151,6 +195,21 @@ void kernel_registered(struct daemon *d, struct tenant *t, pid_t pid)
 int kernel_events_fd(const struct daemon *d)
 {
 	return d->kmod ? kmod_events_fd(d->kmod) : -1;
+}
+
+int kernel_audit_probes(const struct daemon *d)
+{
+	return d->kmod ? kmod_audit_probes(d->kmod) : 0;
+}
+
+int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, uint64_t *ret)
+{
+	struct kmod_audit a;
+
+	if (!d->kmod || !t->cgroup_id || kmod_audit_read(d->kmod, t->cgroup_id, pid, &a) < 0)
+		return -ENOENT;
+	*ret = a.calls[KMOD_CALL_LAUNCH];
+	return 0;
 }
 
 void kernel_consume(struct daemon *d)
@@ -185,6 +244,20 @@ void kernel_registered(struct daemon *d, struct tenant *t, pid_t pid)
 int kernel_events_fd(const struct daemon *d)
 {
 	return -1;
+}
+
+int kernel_audit_probes(const struct daemon *d)
+{
+	return 0;
+}
+
+void kernel_audit_scan(struct daemon *d)
+{
+}
+
+int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, uint64_t *ret)
+{
+	return -ENOENT;
 }
 
 void kernel_consume(struct daemon *d)

@@ -52,6 +52,9 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 	}
 	if (json_object_object_get_ex(entry, "enforce", &enforce))
 		t->enforce = json_object_get_boolean(enforce);
+	json_object *audit;
+	if (json_object_object_get_ex(entry, "audit", &audit))
+		t->audit = json_object_get_boolean(audit);
 	tenants_apply_quota(d, t);
 	return 0;
 }
@@ -98,6 +101,8 @@ static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
 		json_object_object_add(entry, "gpus", json_object_new_int64((int64_t)t->gpus));
 	if (t->enforce)
 		json_object_object_add(entry, "enforce", json_object_new_boolean(1));
+	if (t->audit)
+		json_object_object_add(entry, "audit", json_object_new_boolean(1));
 	return entry;
 }
 
@@ -110,7 +115,7 @@ static json_object *state_json(const struct daemon *d)
 	for (int i = 0; i < d->ntenants; i++) {
 		const struct tenant *t = d->tenants[i];
 		if (t->configured || t->weight != 1 || t->limit_ppm || t->high || t->gpus_set ||
-		    t->enforce)
+		    t->enforce || t->audit)
 			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);

@@ -35,6 +35,8 @@ struct tenant {
 	uint64_t gpus;		  /* device minors it may open, when gpus_set; else all */
 	bool gpus_set;
 	bool enforce;		  /* only processes that registered may open GPU nodes */
+	bool audit;		  /* the kernel counts its processes' calls into the driver */
+	uint64_t bypasses;	  /* processes the audit found going around the shim */
 	uint64_t cgroup_id;	  /* 0 until the kernel side guards its cgroup */
 	uint64_t seen_launches;	  /* the scheduler's last reading */
 	uint64_t active_until_ns; /* counts as active until then */
@@ -54,7 +56,7 @@ struct daemon {
 	struct kmod *kmod;	/* the kernel side, or NULL */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
-		uint64_t denied, exits;
+		uint64_t denied, exits, bypasses;
 	} kernel;
 };
 
@@ -79,6 +81,10 @@ void kernel_setup(struct daemon *d, const char *bpf_dir);
 int kernel_apply(struct daemon *d, struct tenant *t);
 void kernel_registered(struct daemon *d, struct tenant *t, pid_t pid);
 int kernel_events_fd(const struct daemon *d);
+int kernel_audit_probes(const struct daemon *d);
+void kernel_audit_scan(struct daemon *d); /* every few ticks */
+/* The launches of `pid` the kernel counted (audited tenants); -ENOENT: none. */
+int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, uint64_t *ret);
 void kernel_consume(struct daemon *d);
 void kernel_close(struct daemon *d);
 

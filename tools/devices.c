@@ -4,16 +4,40 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices.h"
 
-int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen)
+static void *driver_open(void)
 {
 	const char *path = getenv("CUSLICE_REAL_LIBCUDA");
-	void *h = dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	return dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+}
+
+int devices_driver_path(char *ret_path, size_t size)
+{
+	void *h = driver_open();
+	struct link_map *map = NULL;
+	char full[PATH_MAX];
+	int r = -ENOENT;
+
+	if (h && dlinfo(h, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name[0] &&
+	    realpath(map->l_name, full) && strlen(full) < size) {
+		memcpy(ret_path, full, strlen(full) + 1);
+		r = 0;
+	}
+	if (h)
+		dlclose(h);
+	return r;
+}
+
+int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen)
+{
+	void *h = driver_open();
 	int count = 0;
 
 	if (!h) {

@@ -16,3 +16,7 @@ struct device_info {
 /* Fills `ret` (room for CUSLICE_MAX_DEVICES) and the count. 0, or a negative
  * errno with `err` saying why (no driver, no device). */
 int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen);
+
+/* The path of the driver library devices_query() loads (libcuda.so.1, or
+ * CUSLICE_REAL_LIBCUDA), as the dynamic linker found it. 0 or -ENOENT. */
+int devices_driver_path(char *ret_path, size_t size);

@@ -10,6 +10,10 @@
 #     the ring buffer, and its VRAM is back, within 50 ms (printed);
 #   - a daemon killed and restarted adopts the pinned programs: a loop of
 #     opens throughout never gets GPU 1;
+#   - audit: uprobes on fakecuda's libcuda.so.1 count an audited tenant's
+#     launches; a process that never registered is reported at its first
+#     call, a shimmed one that calls the driver's own entry points too
+#     (bench/ab-launch) is reported, a plain shimmed one is not;
 #   - bad requests change nothing.
 #
 #   tests/bpf/run.sh BUILD_DIR
@@ -109,6 +113,30 @@ echo "killed holder: VRAM back after $ms ms; exits reported by the kernel $exits
 [ "$ms" -lt 50 ] && echo "PASS reclaim within 50 ms" || fail "reclaim took $ms ms"
 [ "$exits_after" -gt "$exits_before" ] && echo "PASS the ring buffer reported the exit" ||
 	fail "no exit reported"
+
+# audit
+cuslice set "/$group/t" --audit maybe >/dev/null 2>"$tmp/err"
+expect "bad --audit refused" "$(grep -c 'audit "maybe": use on' "$tmp/err")" "1"
+cuslice set "/$group/t" --audit on >/dev/null || fail "cuslice set --audit on"
+probes=$(cuslice get node -o json | awk -F: '/audit_probes/ { gsub(/[^0-9]/, "", $2); print $2 + 0 }')
+[ "$probes" -gt 8 ] && echo "PASS $probes uprobes on the driver's entry points" || fail "audit probes: $probes"
+in_tenant "$build/tests/integration/driver-workload" linked --launches 5 >/dev/null
+sleep 0.2
+grep -q "pid [0-9]* (driver-workload) of tenant /$group/t called the CUDA driver without registering" \
+	"$tmp/cusliced.log" && echo "PASS an unregistered process is reported at its first call" ||
+	fail "the unregistered driver-workload was not reported"
+shimmed() { in_tenant env LD_PRELOAD="$build/shim/libcuslice.so" CUSLICE_SOCKET="$tmp/run/tenant.sock" "$@"; }
+shimmed "$build/tests/integration/share-workload" 0.6 1000 >/dev/null
+expect "a shimmed process is not reported" "$(grep -c 'around the shim' "$tmp/cusliced.log")" "0"
+if [ -x "$build/bench/ab-launch" ]; then
+	shimmed "$build/bench/ab-launch" 1000 256 >/dev/null
+	sleep 0.3
+	line=$(grep 'around the shim' "$tmp/cusliced.log")
+	echo "  $line"
+	expect "a shimmed process calling the driver's own entry points is reported" \
+		"$(echo "$line" | grep -c 'reaches the CUDA driver around the shim (audit): the kernel saw')" "1"
+fi
+cuslice set "/$group/t" --audit off >/dev/null
 
 # restart: opens of GPU 1 in a loop while the daemon is killed and restarted
 in_tenant sh -c "end=\$((\$(date +%s) + 2)); while [ \$(date +%s) -lt \$end ]; do $build/tests/bpf/open-probe $tmp/nvidia1; done" >"$tmp/loop" &
