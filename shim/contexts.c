@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "policy/uuid.h"
 #include "policy/quota.h"
 #include "tenant.h"
 
@@ -44,14 +45,6 @@ static bool in_range(CUdevice dev)
 	return seg && dev >= 0 && (uint32_t)dev < seg->ndevices;
 }
 
-void views_uuid_string(const uint8_t uuid[16], char *out, size_t size)
-{
-	snprintf(out, size,
-		 "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8],
-		 uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
-}
-
 /* Used memory of the whole device, from NVML; 0 where NVML cannot tell. */
 static uint64_t device_used(CUdevice dev)
 {
@@ -73,7 +66,7 @@ static uint64_t device_used(CUdevice dev)
 		drv.nvml_by_uuid = (nvmlReturn_t(*)(const char *, nvmlDevice_t *))shim_nvml_symbol(
 			"nvmlDeviceGetHandleByUUID");
 	}
-	views_uuid_string((const uint8_t *)uuid.bytes, name, sizeof(name));
+	policy_uuid_string((const uint8_t *)uuid.bytes, name, sizeof(name));
 	if (!drv.nvml_init || !drv.nvml_by_uuid || !shim_real[HOOK_nvmlDeviceGetMemoryInfo] ||
 	    drv.nvml_init() != NVML_SUCCESS || drv.nvml_by_uuid(name, &device) != NVML_SUCCESS ||
 	    REAL(nvmlDeviceGetMemoryInfo)(device, &memory) != NVML_SUCCESS)

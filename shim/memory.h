@@ -60,6 +60,3 @@ uint64_t memory_node_bytes(const CUDA_MEM_ALLOC_NODE_PARAMS *params);
  * (a context's own memory). 0, or -ENOMEM over the quota. */
 int memory_hold(uint32_t device, uint64_t bytes);
 void memory_unhold(uint32_t device, uint64_t bytes);
-
-/* "GPU-xxxxxxxx-xxxx-…", as NVML spells a device's UUID. */
-void views_uuid_string(const uint8_t uuid[16], char *out, size_t size);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "policy/uuid.h"
 #include "policy/quota.h"
 #include "tenant.h"
 
@@ -85,7 +86,7 @@ static int nvml_tenant_device(const struct cuslice_segment *seg, nvmlDevice_t de
 	if (!seg || !nvml_get_uuid || nvml_get_uuid(device, uuid, sizeof(uuid)) != NVML_SUCCESS)
 		return -1;
 	for (uint32_t i = 0; i < seg->ndevices; i++) {
-		views_uuid_string(seg->devices[i].uuid, mine, sizeof(mine));
+		policy_uuid_string(seg->devices[i].uuid, mine, sizeof(mine));
 		if (strcmp(uuid, mine) == 0)
 			return (int)i;
 	}

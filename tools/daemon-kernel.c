@@ -162,8 +162,12 @@ int kernel_apply(struct daemon *d, struct tenant *t)
 
 	if (!d->kmod)
 		return 0;
+	uint64_t gpus = t->gpus_set ? t->gpus : daemon_all_gpus(d), minors = 0;
+	for (int i = 0; i < d->ndevices; i++) /* GPU indexes to /dev/nvidiaN minors */
+		if (gpus >> i & 1 && d->devices[i].minor < KMOD_MAX_GPUS)
+			minors |= 1ull << d->devices[i].minor;
 	struct kmod_rule rule = {
-		.gpus = t->gpus_set ? t->gpus : daemon_all_gpus(d),
+		.gpus = minors,
 		.flags = KMOD_ALLOW_CTL | KMOD_ALLOW_UVM | KMOD_ALLOW_MODESET |
 			 (t->enforce ? KMOD_ENFORCE : 0) | (t->audit ? KMOD_AUDIT : 0),
 	};

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <link.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "devices.h"
+#include "policy/uuid.h"
 
 static void *driver_open(void)
 {
@@ -33,6 +35,29 @@ int devices_driver_path(char *ret_path, size_t size)
 	if (h)
 		dlclose(h);
 	return r;
+}
+
+/* The minor numbers of /dev/nvidiaN, by UUID through NVML: CUDA's order of
+ * the GPUs (and CUDA_VISIBLE_DEVICES) need not be the driver's. */
+static void read_minors(struct device_info *devices, int count)
+{
+	const char *path = getenv("CUSLICE_REAL_LIBNVML");
+	void *h = dlopen(path && *path ? path : "libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	int (*init)(void) = h ? (int (*)(void))dlsym(h, "nvmlInit_v2") : NULL;
+	int (*by_uuid)(const char *, void **) =
+		h ? (int (*)(const char *, void **))dlsym(h, "nvmlDeviceGetHandleByUUID") : NULL;
+	int (*minor)(void *, unsigned *) =
+		h ? (int (*)(void *, unsigned *))dlsym(h, "nvmlDeviceGetMinorNumber") : NULL;
+	bool ok = init && by_uuid && minor && init() == 0;
+
+	for (int i = 0; i < count; i++) {
+		char uuid[64];
+		void *dev;
+		unsigned m;
+		policy_uuid_string(devices[i].uuid, uuid, sizeof(uuid));
+		devices[i].minor =
+			ok && by_uuid(uuid, &dev) == 0 && minor(dev, &m) == 0 ? m : (uint32_t)i;
+	}
 }
 
 int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen)
@@ -74,6 +99,7 @@ int devices_query(struct device_info *ret, int *ret_count, char *err, size_t err
 		ret[i].total = bytes;
 		memcpy(ret[i].uuid, id.bytes, sizeof(ret[i].uuid));
 	}
+	read_minors(ret, count);
 	*ret_count = count;
 	return 0;
 }

@@ -11,6 +11,7 @@ struct device_info {
 	uint64_t total; /* bytes of device memory */
 	uint8_t uuid[16];
 	char name[96];
+	uint32_t minor; /* of /dev/nvidiaN, from NVML; the CUDA index where NVML cannot tell */
 };
 
 /* Fills `ret` (room for CUSLICE_MAX_DEVICES) and the count. 0, or a negative

@@ -14,6 +14,8 @@
 #     launches; a process that never registered is reported at its first
 #     call, a shimmed one that calls the driver's own entry points too
 #     (bench/ab-launch) is reported, a plain shimmed one is not;
+#   - a GPU's index is not its minor: with NVML saying GPU 0 is /dev/nvidia1,
+#     the tenant given GPU 0 opens nvidia1 and not nvidia0;
 #   - bad requests change nothing.
 #
 #   tests/bpf/run.sh BUILD_DIR
@@ -152,5 +154,12 @@ grep -q "kernel side active: adopted from $pins" "$tmp/cusliced.log" &&
 	echo "PASS the restarted daemon adopted the pinned programs" || fail "not adopted"
 expect "after the restart the rule holds" \
 	"$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia0" "$tmp/nvidia1" | awk '{ print $2 }' | xargs)" \
+	"ENXIO EPERM"
+
+# minors from NVML: a daemon that learns GPU 0 is /dev/nvidia1 guards that node
+kill "$daemon"; wait "$daemon" 2>/dev/null
+FAKECUDA_MINOR_BASE=1 start_daemon
+expect "GPU 0 at minor 1: its node opens, nvidia0 does not" \
+	"$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia1" "$tmp/nvidia0" | awk '{ print $2 }' | xargs)" \
 	"ENXIO EPERM"
 exit $failed

@@ -97,6 +97,18 @@ EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned 
 	return NVML_SUCCESS;
 }
 
+/* /dev/nvidiaN of device i is FAKECUDA_MINOR_BASE + i (default 0), so that
+ * tests can tell a device's minor from its index. */
+EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minor)
+{
+	const char *base = getenv("FAKECUDA_MINOR_BASE");
+
+	if (!device || !minor)
+		return 2; /* NVML_ERROR_INVALID_ARGUMENT */
+	*minor = (unsigned)device->index + (base ? (unsigned)atoi(base) : 0);
+	return NVML_SUCCESS;
+}
+
 EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
 {
 	char mine[96];
