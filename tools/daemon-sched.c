@@ -54,3 +54,14 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);
 	}
 }
+
+/* A process of a latency-critical tenant registered: the others are held to
+ * few launches at once from now on, before its first launch rather than a
+ * tick after it. */
+void sched_registered(struct daemon *d, struct tenant *t, uint64_t now_ns)
+{
+	if (!t->high)
+		return;
+	t->active_until_ns = now_ns + ACTIVE_NS;
+	sched_tick(d, now_ns);
+}

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,9 @@ static void serve_tenant_client(struct daemon *d, int fd, const struct ucred *cr
 		 (w.status = tenants_get(d, w.tenant, &t)) == 0) {
 		t->connections++;
 		kernel_registered(d, t, cred->pid); /* before its cuInit opens the devices */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sched_registered(d, t, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 	}
 	if (w.status == 0)
 		w.flags |= CUSLICE_WELCOME_SEGMENT;

@@ -74,6 +74,7 @@ void tenants_free_all(struct daemon *d);
 
 /* daemon-sched.c: every tick, share GPU time among the active tenants. */
 void sched_tick(struct daemon *d, uint64_t now_ns);
+void sched_registered(struct daemon *d, struct tenant *t, uint64_t now_ns);
 
 /* daemon-kernel.c: device access control and exit reports in eBPF, if available. */
 struct kmod;
