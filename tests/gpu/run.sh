@@ -109,17 +109,31 @@ enforce_check() {
 		echo "FAIL enforce: the kernel side is off: $(grep 'kernel side' "$rt/cusliced.log")"
 		failed=1
 	else
-		"$build/tools/cuslice" set "/$group/t" --enforce on >/dev/null
+		"$build/tools/cuslice" set "/$group/t" --enforce on --audit on >/dev/null
 		bare=$(in_tenant "$python" -c 'import torch; print(torch.cuda.is_available())' 2>"$rt/bare.err")
 		shimmed=$(in_tenant env LD_PRELOAD="$shim" CUSLICE_SOCKET="$rt/run/tenant.sock" "$python" -c \
 			'import torch; x = torch.ones(1024, 1024, device="cuda"); print(torch.cuda.is_available(), float((x @ x).sum()))' \
 			2>"$rt/shim.err")
+		probes=$("$build/tools/cuslice" get node | awk '/audit probes/ { print $3 }')
 		if [ "$bare" = False ] && [ "$shimmed" = "True 1073741824.0" ] &&
-			grep -q "did not register through the shim" "$rt/cusliced.log"; then
-			echo "PASS enforce: unshimmed torch.cuda.is_available() = $bare; shimmed ran a matmul; $(grep -c 'denied an open' "$rt/cusliced.log") denied opens logged"
+			grep -q "did not register through the shim" "$rt/cusliced.log" &&
+			[ "$probes" -gt 8 ] && ! grep -q "around the shim" "$rt/cusliced.log"; then
+			echo "PASS enforce: unshimmed torch.cuda.is_available() = $bare; shimmed ran a matmul; $(grep -c 'denied an open' "$rt/cusliced.log") denied opens logged; audit: $probes uprobes on libcuda.so.1, the shimmed process not flagged"
 		else
-			echo "FAIL enforce: unshimmed \"$bare\" ($(tail -c 300 "$rt/bare.err")); shimmed \"$shimmed\" ($(tail -c 300 "$rt/shim.err")); log: $(tail -c 600 "$rt/cusliced.log")"
+			echo "FAIL enforce (audit probes: $probes): unshimmed \"$bare\" ($(tail -c 300 "$rt/bare.err")); shimmed \"$shimmed\" ($(tail -c 300 "$rt/shim.err")); log: $(tail -c 600 "$rt/cusliced.log")"
 			failed=1
+		fi
+		# a shimmed process that also calls the driver's own cuLaunchKernel
+		if [ -x "$build/bench/ab-launch" ]; then
+			in_tenant env LD_PRELOAD="$shim" CUSLICE_SOCKET="$rt/run/tenant.sock" \
+				"$build/bench/ab-launch" 1000 256 >/dev/null
+			sleep 0.5
+			if grep -q "reaches the CUDA driver around the shim" "$rt/cusliced.log"; then
+				echo "PASS audit: $(grep -o 'the kernel saw.*' "$rt/cusliced.log")"
+			else
+				echo "FAIL audit: ab-launch's direct calls were not flagged: $(tail -c 400 "$rt/cusliced.log")"
+				failed=1
+			fi
 		fi
 	fi
 	unset CUSLICE_ADMIN_SOCKET
