@@ -43,13 +43,16 @@ static const char usage[] =
 	"                            on a bpf filesystem (default /sys/fs/bpf/cuslice); a\n"
 	"                            restarted daemon adopts what it finds there\n"
 	"      --no-bpf              run without the kernel side (device access control,\n"
-	"                            enforce mode, exit reports)\n"
+	"                            enforce mode, exit reports, audit)\n"
+	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
+	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
+	"                            and their GPUs, which they may always open)\n"
 	"  -h, --help                show this help\n"
 	"      --version             print the version\n";
 
 struct options {
 	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir;
-	bool no_bpf;
+	bool no_bpf, deny_modeset;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -61,14 +64,16 @@ static int parse(int argc, char **argv, struct options *o)
 		{"default-vram", required_argument, NULL, 'v'},
 		{"bpf-dir", required_argument, NULL, 'b'},
 		{"no-bpf", no_argument, NULL, 'n'},
+		{"deny-modeset", no_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
 	int c;
 
-	*o = (struct options){"/run/cuslice", "/var/lib/cuslice/state.json", NULL,
-			      NULL,	      "/sys/fs/bpf/cuslice",	     false};
+	*o = (struct options){.runtime_dir = "/run/cuslice",
+			      .state = "/var/lib/cuslice/state.json",
+			      .bpf_dir = "/sys/fs/bpf/cuslice"};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -89,6 +94,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->no_bpf = true;
+			break;
+		case 'm':
+			o->deny_modeset = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -157,6 +165,7 @@ static int setup(struct daemon *d, const struct options *o)
 	}
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
+	d->deny_modeset = o->deny_modeset;
 	if (o->no_bpf)
 		snprintf(d->kernel.status, sizeof(d->kernel.status), "off: --no-bpf");
 	else

@@ -168,7 +168,8 @@ int kernel_apply(struct daemon *d, struct tenant *t)
 			minors |= 1ull << d->devices[i].minor;
 	struct kmod_rule rule = {
 		.gpus = minors,
-		.flags = KMOD_ALLOW_CTL | KMOD_ALLOW_UVM | KMOD_ALLOW_MODESET |
+		.flags = KMOD_ALLOW_CTL | KMOD_ALLOW_UVM |
+			 (d->deny_modeset ? 0 : KMOD_ALLOW_MODESET) |
 			 (t->enforce ? KMOD_ENFORCE : 0) | (t->audit ? KMOD_AUDIT : 0),
 	};
 	snprintf(path, sizeof(path), "%s%s", d->cgroup_root, t->name);

@@ -54,6 +54,7 @@ struct daemon {
 	int ntenants;
 	char cgroup_root[4096]; /* the cgroup v2 mount; empty if none */
 	struct kmod *kmod;	/* the kernel side, or NULL */
+	bool deny_modeset;	/* tenants may not open /dev/nvidia-modeset */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;

@@ -14,6 +14,7 @@
 #     launches; a process that never registered is reported at its first
 #     call, a shimmed one that calls the driver's own entry points too
 #     (bench/ab-launch) is reported, a plain shimmed one is not;
+#   - --deny-modeset: /dev/nvidia-modeset (195:254) refused, nvidiactl not;
 #   - a GPU's index is not its minor: with NVML saying GPU 0 is /dev/nvidia1,
 #     the tenant given GPU 0 opens nvidia1 and not nvidia0;
 #   - bad requests change nothing.
@@ -40,7 +41,7 @@ daemon=
 start_daemon() {
 	rm -f "$tmp/run/admin.sock"
 	"$build/tools/cusliced" --runtime-dir "$tmp/run" --state "$tmp/state.json" \
-		--bpf-dir "$pins" 2>>"$tmp/cusliced.log" &
+		--bpf-dir "$pins" ${DAEMON_ARGS:-} 2>>"$tmp/cusliced.log" &
 	daemon=$!
 	for _ in $(seq 100); do [ -S "$tmp/run/admin.sock" ] && return; sleep 0.02; done
 	echo "cusliced did not start:"; cat "$tmp/cusliced.log"; exit 1
@@ -156,9 +157,15 @@ expect "after the restart the rule holds" \
 	"$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia0" "$tmp/nvidia1" | awk '{ print $2 }' | xargs)" \
 	"ENXIO EPERM"
 
-# minors from NVML: a daemon that learns GPU 0 is /dev/nvidia1 guards that node
+# minors from NVML: a daemon that learns GPU 0 is /dev/nvidia1 guards that node;
+# with --deny-modeset, nvidia-modeset is refused, nvidiactl still allowed
+mknod "$tmp/nvidia-modeset" c 195 254
+expect "nvidia-modeset allowed by default" "$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia-modeset" | awk '{ print $2 }')" "ENXIO"
 kill "$daemon"; wait "$daemon" 2>/dev/null
-FAKECUDA_MINOR_BASE=1 start_daemon
+FAKECUDA_MINOR_BASE=1 DAEMON_ARGS=--deny-modeset start_daemon
+expect "--deny-modeset: nvidia-modeset refused, nvidiactl not" \
+	"$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia-modeset" "$tmp/nvidiactl" | awk '{ print $2 }' | xargs)" \
+	"EPERM ENXIO"
 expect "GPU 0 at minor 1: its node opens, nvidia0 does not" \
 	"$(in_tenant "$build/tests/bpf/open-probe" "$tmp/nvidia1" "$tmp/nvidia0" | awk '{ print $2 }' | xargs)" \
 	"ENXIO EPERM"
