@@ -13,7 +13,7 @@ bench_setup() {
 	nvidia-smi -L >/dev/null 2>&1 || { echo "no GPU" >&2; exit 77; }
 	rt=$(mktemp -d "/tmp/$parent.XXXXXX")
 	export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
-	"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" 2>"$rt/cusliced.log" &
+	"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" --no-bpf 2>"$rt/cusliced.log" &
 	daemon=$!
 	bench_groups="$*"
 	trap 'kill $daemon 2>/dev/null; for g in $bench_groups; do rmdir "$cg/$parent/$g"; done; rmdir "$cg/$parent"' EXIT
