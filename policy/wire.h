@@ -16,11 +16,19 @@
 #define CUSLICE_WIRE_VERSION 1
 #define CUSLICE_TENANT_NAME_MAX 256
 
+#define CUSLICE_MAX_CLAIMS 4
+#define CUSLICE_CLAIM_MAX 48
+
 struct cuslice_hello {
 	uint32_t size;
 	uint32_t version;
 	uint32_t flags;
 	uint32_t reserved;
+	/* Claims the process presents (from files the device plugin mounted
+	 * read-only into its container), NUL-terminated; the daemon binds each to
+	 * the process's cgroup on first presentation and refuses it from any
+	 * other. Empty strings: none. */
+	char claims[CUSLICE_MAX_CLAIMS][CUSLICE_CLAIM_MAX];
 };
 
 #define CUSLICE_WELCOME_SEGMENT 1u /* a segment descriptor comes with the message */
@@ -30,5 +38,5 @@ struct cuslice_welcome {
 	uint32_t version;
 	int32_t status; /* 0, or a negative errno saying why the daemon refused */
 	uint32_t flags;
-	char tenant[CUSLICE_TENANT_NAME_MAX];
+	char tenant[CUSLICE_TENANT_NAME_MAX]; /* on a refusal: why */
 };

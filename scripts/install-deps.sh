@@ -19,6 +19,10 @@ packages=(
 	libbpf-dev      # cusliced loads the BPF programs with libbpf
 	libelf-dev      # libbpf's own dependency (static builds)
 	zlib1g-dev      # the same
+	libnghttp2-dev  # cuslice-device-plugin: HTTP/2 for its gRPC
+	libprotobuf-c-dev protobuf-c-compiler # cuslice-device-plugin: the kubelet's messages
+	python3-grpcio python3-grpc-tools python3-protobuf # tests/k8s: the fake kubelet
+	python3-yaml    # tests/k8s: the deploy files parse
 )
 
 missing=()

@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <glob.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -68,6 +70,28 @@ static int receive_welcome(int fd, struct cuslice_welcome *w, int *ret_segment)
 	return *ret_segment >= 0 ? 0 : -EPROTO;
 }
 
+/* The claims the device plugin mounted into this container, one per file. */
+static void read_claims(struct cuslice_hello *hello)
+{
+	glob_t g;
+	int n = 0;
+
+	if (glob(shim_config.claims_glob ? shim_config.claims_glob : "/run/cuslice/*/claim", 0,
+		 NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc && n < CUSLICE_MAX_CLAIMS; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "re");
+		char *claim = hello->claims[n];
+		if (f && fgets(claim, CUSLICE_CLAIM_MAX, f)) {
+			claim[strcspn(claim, "\n")] = '\0';
+			n += claim[0] != '\0';
+		}
+		if (f)
+			fclose(f);
+	}
+	globfree(&g);
+}
+
 int client_register(int *ret_segment)
 {
 	const char *path =
@@ -86,13 +110,15 @@ int client_register(int *ret_segment)
 			 path, strerror(-fd));
 		return fd;
 	}
+	read_claims(&hello);
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello))
 		r = -errno;
 	else
 		r = receive_welcome(fd, &w, ret_segment);
 	close(fd);
+	w.tenant[sizeof(w.tenant) - 1] = '\0';
 	if (r < 0)
 		shim_log("cusliced at %s refused this process: %s; CUDA is disabled", path,
-			 strerror(-r));
+			 w.status < 0 && w.tenant[0] ? w.tenant : strerror(-r));
 	return r;
 }

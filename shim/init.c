@@ -67,6 +67,7 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_config.socket_path = env("CUSLICE_SOCKET");
 	shim_config.profile_path = env("CUSLICE_PROFILE");
 	shim_config.profile_out_path = env("CUSLICE_PROFILE_OUT");
+	shim_config.claims_glob = env("CUSLICE_CLAIMS");
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 

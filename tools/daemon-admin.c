@@ -9,6 +9,8 @@
  *    "gpus": "0,1" | "all", "enforce": "on" | "off", "audit": "on" | "off"}
  *   (any of vram, weight, limit, priority, gpus, enforce, audit)
  *   {"op": "get-node"}: the GPUs and which kernel features are active
+ *   {"op": "claim", "resource": "vram" | "sm" | "gpu", "gpus": {"0": 10}}: a new
+ *    claim (the device plugin's); {"op": "get-claims"}
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
  */
@@ -167,6 +169,46 @@ static char *get_node(struct daemon *d)
 	return reply_take(reply);
 }
 
+static const char *field(json_object *req, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(req, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static char *claim(struct daemon *d, json_object *req)
+{
+	json_object *gpus = NULL, *reply;
+	uint32_t amounts[CUSLICE_MAX_DEVICES];
+	struct claim *c;
+	char err[512];
+
+	json_object_object_get_ex(req, "gpus", &gpus);
+	if (claims_check(d, field(req, "resource"), gpus, amounts, err, sizeof(err)) < 0)
+		return refuse("%s", err);
+	int r = claims_new(d, field(req, "resource"), amounts, &c);
+	if (r < 0)
+		return refuse("cannot make a claim: %s", strerror(-r));
+	if (state_save(d, err, sizeof(err)) < 0) {
+		d->nclaims--;
+		return refuse("%s; no claim made", err);
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "claim", json_object_new_string(c->id));
+	return reply_take(reply);
+}
+
+static char *get_claims(struct daemon *d)
+{
+	json_object *reply = json_object_new_object();
+
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "claims", claims_json(d));
+	return reply_take(reply);
+}
+
 static char *describe(struct daemon *d, const char *name)
 {
 	struct tenant *t = name ? tenants_find(d, name) : NULL;
@@ -301,14 +343,6 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 	return describe(d, name);
 }
 
-static const char *field(json_object *req, const char *key)
-{
-	json_object *v;
-	return json_object_object_get_ex(req, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
 char *admin_handle(struct daemon *d, const char *request)
 {
 	json_object *req = json_tokener_parse(request);
@@ -318,12 +352,16 @@ char *admin_handle(struct daemon *d, const char *request)
 	if (!req || !json_object_is_type(req, json_type_object))
 		reply = refuse("the request is not a JSON object");
 	else if (!op)
-		reply = refuse(
-			"the request has no \"op\"; ops: get-tenants, get-node, describe, set");
+		reply = refuse("the request has no \"op\"; ops: get-tenants, get-node, get-claims, "
+			       "claim, describe, set");
 	else if (strcmp(op, "get-tenants") == 0)
 		reply = get_tenants(d);
 	else if (strcmp(op, "get-node") == 0)
 		reply = get_node(d);
+	else if (strcmp(op, "claim") == 0)
+		reply = claim(d, req);
+	else if (strcmp(op, "get-claims") == 0)
+		reply = get_claims(d);
 	else if (strcmp(op, "describe") == 0)
 		reply = describe(d, field(req, "tenant"));
 	else if (strcmp(op, "set") == 0) {
@@ -341,7 +379,9 @@ char *admin_handle(struct daemon *d, const char *request)
 		}
 		reply = set(d, field(req, "tenant"), &q);
 	} else
-		reply = refuse("unknown op \"%s\"; ops: get-tenants, get-node, describe, set", op);
+		reply = refuse("unknown op \"%s\"; ops: get-tenants, get-node, get-claims, claim, "
+			       "describe, set",
+			       op);
 	json_object_put(req);
 	return reply;
 }

@@ -101,7 +101,9 @@ static void serve_tenant_client(struct daemon *d, int fd, const struct ucred *cr
 	    hello.version < 1)
 		w.status = -EPROTO;
 	else if ((w.status = peer_tenant(cred->pid, w.tenant, sizeof(w.tenant))) == 0 &&
-		 (w.status = tenants_get(d, w.tenant, &t)) == 0) {
+		 (w.status = tenants_get(d, w.tenant, &t)) == 0 &&
+		 (w.status = claims_present(d, t, &hello, (size_t)n, w.tenant, sizeof(w.tenant))) ==
+			 0) {
 		t->connections++;
 		kernel_registered(d, t, cred->pid); /* before its cuInit opens the devices */
 		struct timespec ts;

@@ -78,6 +78,13 @@ int state_load(struct daemon *d, char *err, size_t errlen)
 		if (r == 0)
 			r = load_tenant(d, name, entry, err, errlen);
 	}
+	json_object *claims;
+	if (r == 0 && json_object_object_get_ex(root, "claims", &claims) &&
+	    (!json_object_is_type(claims, json_type_array) || claims_load(d, claims) < 0)) {
+		snprintf(err, errlen, "%s: its claims are malformed or made for another machine",
+			 d->state_path);
+		r = -EINVAL;
+	}
 	json_object_put(root);
 	return r;
 }
@@ -119,6 +126,8 @@ static json_object *state_json(const struct daemon *d)
 			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);
+	if (d->nclaims)
+		json_object_object_add(root, "claims", claims_json(d));
 	return root;
 }
 

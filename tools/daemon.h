@@ -14,12 +14,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 #include "devices.h"
 #include "policy/size.h"
 #include "policy/wire.h"
 #include "proc-watch.h"
 
 #define DAEMON_MAX_TENANTS 256
+#define DAEMON_MAX_CLAIMS 4096
+
+struct claim {
+	char id[CUSLICE_CLAIM_MAX];	       /* "claim-" and 24 random hex digits */
+	char resource[8];		       /* vram, sm, gpu */
+	uint32_t amounts[CUSLICE_MAX_DEVICES]; /* per GPU: GiB, percent, or 1 */
+	char tenant[CUSLICE_TENANT_NAME_MAX];  /* bound to; empty until presented */
+};
 
 struct tenant {
 	char name[CUSLICE_TENANT_NAME_MAX];
@@ -54,7 +64,9 @@ struct daemon {
 	int ntenants;
 	char cgroup_root[4096]; /* the cgroup v2 mount; empty if none */
 	struct kmod *kmod;	/* the kernel side, or NULL */
-	bool deny_modeset;	/* tenants may not open /dev/nvidia-modeset */
+	struct claim claims[DAEMON_MAX_CLAIMS];
+	int nclaims;
+	bool deny_modeset; /* tenants may not open /dev/nvidia-modeset */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;
@@ -89,6 +101,17 @@ void kernel_audit_scan(struct daemon *d); /* every few ticks */
 int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, uint64_t *ret);
 void kernel_consume(struct daemon *d);
 void kernel_close(struct daemon *d);
+
+/* daemon-claims.c: quotas bound to an opaque id until a cgroup presents it. */
+int claims_check(const struct daemon *d, const char *resource, json_object *gpus,
+		 uint32_t *ret_amounts, char *err, size_t errlen);
+int claims_new(struct daemon *d, const char *resource, const uint32_t *amounts, struct claim **ret);
+/* The claims a process presents: bound to its tenant, or refused (-ENOENT,
+ * -EPERM) with the reason in `why`. */
+int claims_present(struct daemon *d, struct tenant *t, const struct cuslice_hello *hello,
+		   size_t len, char *why, size_t whylen);
+json_object *claims_json(const struct daemon *d);
+int claims_load(struct daemon *d, json_object *list);
 
 /* daemon-state.c */
 int state_load(struct daemon *d, char *err, size_t errlen);

@@ -34,7 +34,11 @@ cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 tmp=$(mktemp -d /tmp/cuslice-bpf.XXXXXX)
 group=cuslice-bpf-$$
 pins=/sys/fs/bpf/cuslice-test-$$
-export LD_LIBRARY_PATH=$build/tests/fakecuda FAKECUDA_DEVICES=2
+# a private copy of fakecuda: the audit's uprobes attach to the library's
+# inode, and must not reach other tests' processes
+mkdir -p "$tmp/fakecuda"
+cp -L "$build/tests/fakecuda/libcuda.so.1" "$build/tests/fakecuda/libnvidia-ml.so.1" "$tmp/fakecuda/"
+export LD_LIBRARY_PATH=$tmp/fakecuda FAKECUDA_DEVICES=2
 export FAKECUDA_SHARED_GPU=$tmp/gpu CUSLICE_ADMIN_SOCKET=$tmp/run/admin.sock
 cuslice() { "$build/tools/cuslice" "$@"; }
 daemon=
