@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -135,6 +136,8 @@ static int parse(int argc, char **argv, struct admin_options *o)
 	return 0;
 }
 
+#define ADMIN_TIMEOUT_S 5
+
 /* One request, one reply line. */
 json_object *admin_ask(const char *socket_path, json_object *request)
 {
@@ -146,7 +149,12 @@ json_object *admin_ask(const char *socket_path, json_object *request)
 	ssize_t n;
 
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval limit = {.tv_sec = ADMIN_TIMEOUT_S};
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	if (fd >= 0) { /* a daemon that hangs must not hang its callers */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		fprintf(stderr,
 			"cuslice: cannot reach cusliced at %s: %s (is the daemon running?)\n",

@@ -38,15 +38,22 @@ trap cleanup EXIT
 mkdir -p "$work/pb" "$work/claims" "$cg/$group/a" "$cg/$group/b" || skip "cannot make cgroups"
 $python -m grpc_tools.protoc -I "$build/../tools/device-plugin" -I "$here/../../tools/device-plugin" \
 	--python_out="$work/pb" deviceplugin.proto || { echo "FAIL cannot generate the Python messages"; exit 1; }
-"$build/tools/cusliced" --runtime-dir "$work/run" --state "$work/state.json" --no-bpf \
-	2>"$work/cusliced.log" &
-daemon=$!
-for _ in $(seq 100); do [ -S "$work/run/admin.sock" ] && break; sleep 0.02; done
+start_daemon() {
+	rm -f "$work/run/admin.sock"
+	"$build/tools/cusliced" --runtime-dir "$work/run" --state "$work/state.json" --no-bpf \
+		2>>"$work/cusliced.log" &
+	daemon=$!
+	for _ in $(seq 100); do [ -S "$work/run/admin.sock" ] && break; sleep 0.02; done
+}
+start_daemon
 
 $python "$here/fake_kubelet.py" "$work" "$build/tools/device-plugin/cuslice-device-plugin" \
-	"$work/run/admin.sock" "$work/run/tenant.sock" "$build/shim/libcuslice.so" "$work/claims" ||
-	failed=1
+	"$work/run/admin.sock" "$work/run/tenant.sock" "$build/shim/libcuslice.so" "$work/claims" \
+	"$daemon" || failed=1
 echo "--- plugin log"; cat "$work/plugin.log"
+# the fake kubelet killed cusliced; the claims it made were kept in its state file
+wait "$daemon" 2>/dev/null
+start_daemon
 
 # claims: the first vram claim, presented from cgroup a, then from cgroup b
 read -r _ claim_file claim < <(grep '^vram ' "$work/claims.txt" | head -1)
