@@ -21,7 +21,7 @@ int quota_segment_check(const struct cuslice_segment *seg, uint64_t size)
 		return -EMSGSIZE;
 	if (seg->magic != CUSLICE_SEGMENT_MAGIC || seg->version != CUSLICE_SEGMENT_VERSION)
 		return -EPROTO;
-	if (seg->size < sizeof(*seg) || size < sizeof(*seg))
+	if (seg->size < CUSLICE_SEGMENT_SIZE_V1 || size < CUSLICE_SEGMENT_SIZE_V1)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -59,8 +59,11 @@ int quota_reserve(struct cuslice_segment *seg, struct cuslice_proc *proc, uint32
 	uint64_t quota = LOAD(&d->quota);
 	uint64_t cur = LOAD(&d->reserved);
 	do {
-		if (bytes > quota || cur > quota - bytes)
+		if (bytes > quota || cur > quota - bytes) {
+			if (LOAD(&seg->size) >= sizeof(*seg)) /* a segment that counts them */
+				__atomic_fetch_add(&seg->refusals[device], 1, __ATOMIC_RELAXED);
 			return -ENOMEM;
+		}
 	} while (!__atomic_compare_exchange_n(&d->reserved, &cur, cur + bytes, true,
 					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 	__atomic_fetch_add(&proc->reserved[device], bytes, __ATOMIC_RELEASE);

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CUSLICE_SEGMENT_MAGIC 0x63736c63u /* "clsc" */
@@ -64,4 +65,9 @@ struct cuslice_segment {
 	struct cuslice_device_quota devices[CUSLICE_MAX_DEVICES];
 	struct cuslice_proc procs[CUSLICE_MAX_PROCS];
 	struct cuslice_sched sched;
+	/* appended: allocations refused over the quota, per device (a counter) */
+	uint64_t refusals[CUSLICE_MAX_DEVICES];
 };
+
+/* The size of a segment before `refusals` was appended: still accepted. */
+#define CUSLICE_SEGMENT_SIZE_V1 offsetof(struct cuslice_segment, refusals)

@@ -23,6 +23,8 @@ packages=(
 	libprotobuf-c-dev protobuf-c-compiler # cuslice-device-plugin: the kubelet's messages
 	python3-grpcio python3-grpc-tools python3-protobuf # tests/k8s: the fake kubelet
 	python3-yaml    # tests/k8s: the deploy files parse
+	libmicrohttpd-dev # cusliced: /metrics
+	python3-prometheus-client # tests/observe: parses /metrics
 )
 
 missing=()

@@ -44,6 +44,8 @@ static const char usage[] =
 	"                            restarted daemon adopts what it finds there\n"
 	"      --no-bpf              run without the kernel side (device access control,\n"
 	"                            enforce mode, exit reports, audit)\n"
+	"      --metrics ADDR:PORT   serve /metrics for Prometheus there (default\n"
+	"                            127.0.0.1:9464; :9464 for every address; off)\n"
 	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
 	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
 	"                            and their GPUs, which they may always open)\n"
@@ -51,8 +53,8 @@ static const char usage[] =
 	"      --version             print the version\n";
 
 struct options {
-	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir;
-	bool no_bpf, deny_modeset;
+	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir, *metrics;
+	bool no_bpf, deny_modeset, metrics_given;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -65,6 +67,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"bpf-dir", required_argument, NULL, 'b'},
 		{"no-bpf", no_argument, NULL, 'n'},
 		{"deny-modeset", no_argument, NULL, 'm'},
+		{"metrics", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -73,7 +76,8 @@ static int parse(int argc, char **argv, struct options *o)
 
 	*o = (struct options){.runtime_dir = "/run/cuslice",
 			      .state = "/var/lib/cuslice/state.json",
-			      .bpf_dir = "/sys/fs/bpf/cuslice"};
+			      .bpf_dir = "/sys/fs/bpf/cuslice",
+			      .metrics = "127.0.0.1:9464"};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -97,6 +101,10 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'm':
 			o->deny_modeset = true;
+			break;
+		case 'M':
+			o->metrics = optarg;
+			o->metrics_given = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -166,6 +174,15 @@ static int setup(struct daemon *d, const struct options *o)
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
 	d->deny_modeset = o->deny_modeset;
+	/* the default address may be taken (another daemon, a test): go on
+	 * without /metrics then; an address the admin gave must work */
+	int r = metrics_start(d, o->metrics, err, sizeof(err));
+	if (r < 0 && (o->metrics_given || r != -EADDRINUSE)) {
+		fprintf(stderr, "cusliced: %s\n", err);
+		return -EINVAL;
+	}
+	if (r < 0)
+		fprintf(stderr, "cusliced: %s; serving without /metrics\n", err);
 	if (o->no_bpf)
 		snprintf(d->kernel.status, sizeof(d->kernel.status), "off: --no-bpf");
 	else
@@ -206,20 +223,21 @@ static int serve(struct daemon *d)
 		"cusliced: serving %d GPU%s, %d configured tenant%s; tenants: %s, admin: %s\n",
 		d->ndevices, d->ndevices == 1 ? "" : "s", d->ntenants, d->ntenants == 1 ? "" : "s",
 		tenant_path, admin_path);
-	static struct pollfd fds[4 + MAX_WATCHED];
+	static struct pollfd fds[5 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
 	unsigned ticks = 0;
 	for (;;) {
-		int n = 4;
+		int n = 5;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = admin_fd, .events = POLLIN};
 		fds[2] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
 		fds[3] = (struct pollfd){.fd = kernel_events_fd(d), .events = POLLIN};
+		fds[4] = (struct pollfd){.fd = metrics_fd(d), .events = POLLIN};
 		/* every tenant's processes: a pidfd each, so exits are seen at once */
 		for (int i = 0; i < d->ntenants; i++) {
 			first[i] = n;
 			proc_watch_scan(d->tenants[i]->watch);
-			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 4 + MAX_WATCHED - n);
+			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 5 + MAX_WATCHED - n);
 		}
 		first[d->ntenants] = n;
 		r = poll(fds, (nfds_t)n, TICK_MS);
@@ -237,6 +255,7 @@ static int serve(struct daemon *d)
 			sockets_serve_admin(d, admin_fd);
 		if (fds[2].revents & POLLIN)
 			break;
+		metrics_run(d); /* cheap when nothing is pending; answers scrapes */
 		sched_tick(d, now_ns());
 		if (++ticks % AUDIT_TICKS == 0)
 			kernel_audit_scan(d);
@@ -260,6 +279,7 @@ int main(int argc, char **argv)
 		return 1;
 	r = serve(&d);
 	kernel_close(&d);
+	metrics_stop(&d);
 	tenants_free_all(&d);
 	return r;
 }

@@ -13,14 +13,26 @@
 #define BURST_NS 4000000ull    /* how far a paced tenant may run ahead of its share */
 #define YIELD_INFLIGHT 1       /* launches others may have on the GPU while a high tenant runs */
 
-static uint64_t launches_of(const struct tenant *t)
+/* Counts the tenant's launches into a total that only grows: each process's
+ * slot counts its own (from 0, when the process claims it) and keeps its
+ * last count after the process ends, which is read once more then. */
+static void count_launches(struct tenant *t)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < CUSLICE_MAX_PROCS; i++)
-		if (__atomic_load_n(&t->seg->procs[i].pid, __ATOMIC_RELAXED) > 0)
-			n += __atomic_load_n(&t->seg->procs[i].launches, __ATOMIC_RELAXED);
-	return n;
+	for (int i = 0; i < CUSLICE_MAX_PROCS; i++) {
+		int32_t pid = __atomic_load_n(&t->seg->procs[i].pid, __ATOMIC_ACQUIRE);
+		uint64_t n = __atomic_load_n(&t->seg->procs[i].launches, __ATOMIC_RELAXED);
+		if (pid <= 0 && !t->slot_pid[i])
+			continue;
+		if (pid > 0 && (pid != t->slot_pid[i] || n < t->slot_seen[i])) {
+			t->slot_pid[i] = pid; /* a new process in the slot */
+			t->slot_seen[i] = 0;
+		}
+		if (n > t->slot_seen[i])
+			t->launches_total += n - t->slot_seen[i];
+		t->slot_seen[i] = n;
+		if (pid <= 0)
+			t->slot_pid[i] = 0; /* ended: its last count is in */
+	}
 }
 
 void sched_tick(struct daemon *d, uint64_t now_ns)
@@ -30,9 +42,9 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 
 	for (int i = 0; i < d->ntenants; i++) {
 		struct tenant *t = d->tenants[i];
-		uint64_t launches = launches_of(t);
-		if (launches != t->seen_launches) {
-			t->seen_launches = launches;
+		count_launches(t);
+		if (t->launches_total != t->seen_launches) {
+			t->seen_launches = t->launches_total;
 			t->active_until_ns = now_ns + ACTIVE_NS;
 		}
 		bool active = now_ns < t->active_until_ns;

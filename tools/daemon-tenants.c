@@ -42,14 +42,18 @@ static int segment_open(struct daemon *d, struct tenant *t)
 	t->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (t->fd < 0 || fstat(t->fd, &st) < 0)
 		return -errno;
-	bool fresh = (size_t)st.st_size != sizeof(struct cuslice_segment);
-	if (fresh && ftruncate(t->fd, sizeof(struct cuslice_segment)) < 0)
+	/* an older daemon's segment grows by what was appended since */
+	bool older = (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V1;
+	bool fresh = !older && (size_t)st.st_size != sizeof(struct cuslice_segment);
+	if ((fresh || older) && ftruncate(t->fd, sizeof(struct cuslice_segment)) < 0)
 		return -errno;
 	t->seg = mmap(NULL, sizeof(*t->seg), PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
 	if (t->seg == MAP_FAILED) {
 		t->seg = NULL;
 		return -errno;
 	}
+	if (older)
+		t->seg->size = sizeof(*t->seg);
 	if (fresh || quota_segment_check(t->seg, sizeof(*t->seg)) < 0 ||
 	    t->seg->ndevices != (uint32_t)d->ndevices)
 		quota_segment_init(t->seg, (uint32_t)d->ndevices);

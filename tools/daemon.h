@@ -44,11 +44,14 @@ struct tenant {
 	struct proc_watch *watch; /* gives back what exiting processes held */
 	uint64_t gpus;		  /* device minors it may open, when gpus_set; else all */
 	bool gpus_set;
-	bool enforce;		  /* only processes that registered may open GPU nodes */
-	bool audit;		  /* the kernel counts its processes' calls into the driver */
-	uint64_t bypasses;	  /* processes the audit found going around the shim */
-	uint64_t cgroup_id;	  /* 0 until the kernel side guards its cgroup */
-	uint64_t seen_launches;	  /* the scheduler's last reading */
+	bool enforce;		 /* only processes that registered may open GPU nodes */
+	bool audit;		 /* the kernel counts its processes' calls into the driver */
+	uint64_t bypasses;	 /* processes the audit found going around the shim */
+	uint64_t cgroup_id;	 /* 0 until the kernel side guards its cgroup */
+	uint64_t seen_launches;	 /* the scheduler's last reading of launches_total */
+	uint64_t launches_total; /* since the daemon started; only grows */
+	int32_t slot_pid[CUSLICE_MAX_PROCS]; /* per process slot: whose count was read */
+	uint64_t slot_seen[CUSLICE_MAX_PROCS];
 	uint64_t active_until_ns; /* counts as active until then */
 };
 
@@ -64,6 +67,10 @@ struct daemon {
 	int ntenants;
 	char cgroup_root[4096]; /* the cgroup v2 mount; empty if none */
 	struct kmod *kmod;	/* the kernel side, or NULL */
+	struct {
+		struct MHD_Daemon *mhd; /* NULL: /metrics off */
+		uint64_t scrapes;
+	} metrics;
 	struct claim claims[DAEMON_MAX_CLAIMS];
 	int nclaims;
 	bool deny_modeset; /* tenants may not open /dev/nvidia-modeset */
@@ -101,6 +108,14 @@ void kernel_audit_scan(struct daemon *d); /* every few ticks */
 int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, uint64_t *ret);
 void kernel_consume(struct daemon *d);
 void kernel_close(struct daemon *d);
+
+/* daemon-metrics.c: /metrics (Prometheus text format) from the poll loop. */
+struct MHD_Daemon;
+int metrics_start(struct daemon *d, const char *address, char *err, size_t errlen);
+int metrics_fd(const struct daemon *d); /* to poll; -1 when off */
+void metrics_run(struct daemon *d);
+void metrics_stop(struct daemon *d);
+char *metrics_render(struct daemon *d, size_t *ret_len);
 
 /* daemon-claims.c: quotas bound to an opaque id until a cgroup presents it. */
 int claims_check(const struct daemon *d, const char *resource, json_object *gpus,

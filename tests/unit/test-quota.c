@@ -68,12 +68,28 @@ static void test_segment_check(void **state)
 {
 	setup_quota(1);
 	assert_int_equal(quota_segment_check(&seg, sizeof(seg)), 0);
-	assert_int_equal(quota_segment_check(&seg, sizeof(seg) - 1), -EMSGSIZE);
+	/* a segment from before `refusals` was appended is still good */
+	assert_int_equal(quota_segment_check(&seg, CUSLICE_SEGMENT_SIZE_V1), 0);
+	assert_int_equal(quota_segment_check(&seg, CUSLICE_SEGMENT_SIZE_V1 - 1), -EMSGSIZE);
 	seg.version = 99;
 	assert_int_equal(quota_segment_check(&seg, sizeof(seg)), -EPROTO);
 	seg.version = CUSLICE_SEGMENT_VERSION;
 	seg.magic = 0;
 	assert_int_equal(quota_segment_check(&seg, sizeof(seg)), -EPROTO);
+}
+
+/* Refusals over the quota are counted, where the segment has room for it. */
+static void test_refusals_counted(void **state)
+{
+	setup_quota(1);
+	seg.devices[0].quota = 100;
+	assert_int_equal(quota_reserve(&seg, &seg.procs[0], 0, 60), 0);
+	assert_int_equal(quota_reserve(&seg, &seg.procs[0], 0, 60), -ENOMEM);
+	assert_int_equal(quota_reserve(&seg, &seg.procs[0], 0, 200), -ENOMEM);
+	assert_int_equal(seg.refusals[0], 2);
+	seg.size = CUSLICE_SEGMENT_SIZE_V1; /* an older daemon's: nothing written past it */
+	assert_int_equal(quota_reserve(&seg, &seg.procs[0], 0, 60), -ENOMEM);
+	assert_int_equal(seg.refusals[0], 2);
 }
 
 #define THREADS 8
@@ -144,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_only_the_same_process),
 		cmocka_unit_test(test_slots_run_out),
 		cmocka_unit_test(test_segment_check),
+		cmocka_unit_test(test_refusals_counted),
 		cmocka_unit_test(test_racing_never_passes_the_quota),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# cusliced's /metrics against a fakecuda workload with known usage, read with
+# Debian's python3-prometheus-client parser: VRAM held and its quota, a
+# refused allocation, launches, GPU time, throttling under a limit; HELP and
+# TYPE for every family; and the scrape time with 1 and with 64 tenants.
+#
+#   tests/observe/run.sh BUILD_DIR
+set -u
+build=$(cd "${1:-build}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+python=/usr/bin/python3
+skip() { echo "tests/observe: skipped: $*"; exit 77; }
+fail() { echo "FAIL $*"; failed=1; }
+pass() { echo "PASS $*"; }
+failed=0
+$python -c "import prometheus_client" 2>/dev/null || skip "needs python3-prometheus-client"
+
+work=$(mktemp -d /tmp/cuslice-observe.XXXXXX)
+port=$($python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port/metrics
+export LD_LIBRARY_PATH=$build/tests/fakecuda FAKECUDA_CONTEXT_BYTES=0 FAKECUDA_SHARED_GPU=$work/gpu
+export CUSLICE_ADMIN_SOCKET=$work/run/admin.sock CUSLICE_SOCKET=$work/run/tenant.sock
+"$build/tools/cusliced" --runtime-dir "$work/run" --state "$work/state.json" --no-bpf \
+	--metrics "127.0.0.1:$port" 2>"$work/cusliced.log" &
+daemon=$!
+trap 'kill $daemon $holder 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+holder=
+for _ in $(seq 100); do [ -S "$work/run/admin.sock" ] && break; sleep 0.02; done
+cuslice() { "$build/tools/cuslice" "$@"; }
+shimmed() { env LD_PRELOAD="$build/shim/libcuslice.so" "$@"; }
+samples() { $python "$here/metrics_check.py" "$url" >"$work/samples" || fail "scrape: $(cat "$work/samples")"; }
+# value NAME [TENANT]: the sample's value (the first GPU's for per-GPU ones)
+value() {
+	$python - "$work/samples" "$1" "${2:-}" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    s = json.loads(line)
+    if s["name"] == sys.argv[2] and s["labels"].get("tenant", "") == sys.argv[3] and \
+            s["labels"].get("gpu", "0") == "0":
+        print(int(s["value"]) if s["value"] == int(s["value"]) else s["value"])
+        break
+PY
+}
+
+# a holder of 64 MiB names this test's tenant (its cgroup)
+env LD_PRELOAD="$build/shim/libcuslice.so" "$build/tests/integration/vram-workload" hold $((64 << 20)) \
+	>"$work/holder" &
+holder=$!
+for _ in $(seq 200); do grep -q holding "$work/holder" && break; sleep 0.01; done
+tenant=$(cuslice get tenants -o json | $python -c 'import json,sys; print(json.load(sys.stdin)["tenants"][0]["tenant"])')
+cuslice set "$tenant" --vram 100MiB >/dev/null
+samples
+families=$(grep -c . "$work/samples")
+[ "$(value cuslice_vram_used_bytes "$tenant")" = $((64 << 20)) ] &&
+	pass "cuslice_vram_used_bytes is the 64 MiB held" || fail "vram used: $(value cuslice_vram_used_bytes "$tenant")"
+[ "$(value cuslice_vram_limit_bytes "$tenant")" = $((100 << 20)) ] &&
+	pass "cuslice_vram_limit_bytes is the 100 MiB quota" || fail "vram limit: $(value cuslice_vram_limit_bytes "$tenant")"
+shimmed "$build/tests/integration/vram-workload" hold $((64 << 20)) >/dev/null 2>&1
+samples
+[ "$(value cuslice_oom_events_total "$tenant")" = 1 ] &&
+	pass "a second 64 MiB over the quota: cuslice_oom_events_total 1" ||
+	fail "oom events: $(value cuslice_oom_events_total "$tenant")"
+kill $holder; wait $holder 2>/dev/null; holder=
+
+kernels=$(shimmed "$build/tests/integration/share-workload" 0.3 1000 | awk '{ print $2 }')
+sleep 0.1 # a scheduler tick reads the launch counts
+samples
+[ "$(value cuslice_launches_total "$tenant")" = "$kernels" ] &&
+	pass "cuslice_launches_total is the $kernels kernels share-workload launched" ||
+	fail "launches $(value cuslice_launches_total "$tenant"), share-workload launched $kernels"
+cuslice set "$tenant" --limit 30% >/dev/null
+shimmed "$build/tests/integration/share-workload" 0.5 1000 >/dev/null
+samples
+throttled=$(value cuslice_throttled_seconds_total "$tenant")
+gpu=$(value cuslice_gpu_time_seconds_total "$tenant")
+$python -c "import sys; sys.exit(not (float('$throttled') > 0.2 and float('$gpu') > 0.1))" &&
+	pass "under --limit 30%: throttled ${throttled} s, GPU time admitted ${gpu} s" ||
+	fail "throttled $throttled s, GPU time $gpu s"
+$python - "$work/samples" <<'PY' && pass "every family has HELP and TYPE, counters end in _total" || fail "families"
+import json, sys
+fams = {}
+for line in open(sys.argv[1]):
+    s = json.loads(line)
+    fams[s["family"]] = (s["type"], s["help"])
+want = {"cuslice_vram_used_bytes": "gauge", "cuslice_vram_limit_bytes": "gauge",
+        "cuslice_gpu_time_seconds": "counter", "cuslice_launches": "counter",
+        "cuslice_throttled_seconds": "counter", "cuslice_oom_events": "counter",
+        "cuslice_sm_granted": "gauge", "cuslice_gpu_mode": "gauge", "cuslice_mps_restarts": "counter"}
+sys.exit(any(fams.get(k, (None, ""))[0] != v or not fams[k][1] for k, v in want.items()))
+PY
+
+# scrape cost: 1 tenant, then 64
+one=$($python "$here/metrics_check.py" "$url" --time 50)
+for i in $(seq 63); do cuslice set "/observe/t$i" --weight 2 >/dev/null; done
+sixty_four=$($python "$here/metrics_check.py" "$url" --time 50)
+samples
+n=$(grep -c '"name": "cuslice_vram_limit_bytes"' "$work/samples")
+[ "$n" = 64 ] && pass "64 tenants scraped: median $one ms with 1 tenant, $sixty_four ms with 64" ||
+	fail "$n tenants in the scrape"
+exit $failed
