@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "events.h"
 #include "profile.h"
 #include "run.h"
 #include "top.h"
@@ -21,6 +22,7 @@ static const char usage[] =
 	"  describe TENANT                  one tenant: quotas, use, processes\n"
 	"  set TENANT [--vram SIZE] [--weight N] [--limit P%] [--gpus N,M] [--enforce on]\n"
 	"                                   change a tenant's quotas, kept across restarts\n"
+	"  events [-n COUNT] [--for SECS]   what cusliced reports, as JSON lines\n"
 	"  top                              live view of the tenants: VRAM, GPU time, launches\n"
 	"  help                             show this help\n"
 	"  version                          print the version\n"
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		return cuslice_profile(argc - 1, argv + 1);
 	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "set") == 0 || strcmp(cmd, "describe") == 0)
 		return cuslice_admin(argc - 1, argv + 1);
+	if (strcmp(cmd, "events") == 0)
+		return cuslice_events(argc - 1, argv + 1);
 	if (strcmp(cmd, "top") == 0)
 		return cuslice_top(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -226,6 +226,7 @@ static int serve(struct daemon *d)
 	static struct pollfd fds[5 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
 	unsigned ticks = 0;
+	uint64_t last_watch = now_ns();
 	for (;;) {
 		int n = 5;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
@@ -259,6 +260,11 @@ static int serve(struct daemon *d)
 		sched_tick(d, now_ns());
 		if (++ticks % AUDIT_TICKS == 0)
 			kernel_audit_scan(d);
+		uint64_t now = now_ns();
+		if (now - last_watch >= 1000000000ull) {
+			events_watch(d, now);
+			last_watch = now;
+		}
 	}
 	/* tenants keep their segments; a new daemon re-adopts them */
 	unlink(tenant_path);

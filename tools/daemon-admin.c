@@ -11,6 +11,8 @@
  *   {"op": "get-node"}: the GPUs and which kernel features are active
  *   {"op": "claim", "resource": "vram" | "sm" | "gpu", "gpus": {"0": 10}}: a new
  *    claim (the device plugin's); {"op": "get-claims"}
+ *   {"op": "events"}: the connection stays open and carries events, one JSON
+ *    object per line (daemon-events.c)
  *
  * Replies carry "ok"; a refusal says why in "error" and changes nothing.
  */
@@ -384,4 +386,15 @@ char *admin_handle(struct daemon *d, const char *request)
 			       op);
 	json_object_put(req);
 	return reply;
+}
+
+bool admin_is_subscription(const char *request)
+{
+	json_object *req = json_tokener_parse(request);
+	const char *op =
+		req && json_object_is_type(req, json_type_object) ? field(req, "op") : NULL;
+	bool events = op && strcmp(op, "events") == 0;
+
+	json_object_put(req);
+	return events;
 }

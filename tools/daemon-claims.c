@@ -162,6 +162,8 @@ int claims_present(struct daemon *d, struct tenant *t, const struct cuslice_hell
 			changed = true;
 			fprintf(stderr, "cusliced: claim %s (%s) bound to %s\n", id, c->resource,
 				t->name);
+			events_emit(d, "claim-bound", t->name, "claim %s (%s) bound", id,
+				    c->resource);
 		}
 	}
 	if (changed) {

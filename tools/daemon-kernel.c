@@ -79,6 +79,8 @@ static void on_event(void *ctx, const struct kmod_event *e)
 			"cusliced: pid %u (%s) of tenant %s called the CUDA driver without "
 			"registering through the shim (audit)\n",
 			e->pid, comm, t ? t->name : "(unknown)");
+		events_emit(d, "bypass", t ? t->name : "",
+			    "pid %u (%s) called the CUDA driver without the shim", e->pid, comm);
 		return;
 	}
 	if (e->kind != KMOD_EVENT_DENIED)
@@ -91,6 +93,10 @@ static void on_event(void *ctx, const struct kmod_event *e)
 	last = *e;
 	if (repeat)
 		return;
+	events_emit(d, "denied-open", t ? t->name : "", "device %u:%u to pid %u (%s): %s", e->major,
+		    e->minor, e->pid, comm,
+		    e->reason == KMOD_DENY_UNREGISTERED ? "enforce mode, not registered"
+							: "not a GPU of this tenant");
 	fprintf(stderr,
 		"cusliced: denied an open of device %u:%u to pid %u (%s) of tenant %s: %s\n",
 		e->major, e->minor, e->pid, comm, t ? t->name : "(unknown)",

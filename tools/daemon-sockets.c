@@ -131,14 +131,15 @@ static bool admin_allowed(const struct daemon *d, const struct ucred *cred)
 	return cred->uid == 0 || (d->admin_gid >= 0 && cred->gid == (gid_t)d->admin_gid);
 }
 
-static void serve_admin_client(struct daemon *d, int fd, const struct ucred *cred)
+/* Returns true when the connection was kept (an event subscription). */
+static bool serve_admin_client(struct daemon *d, int fd, const struct ucred *cred)
 {
 	char *request = malloc(ADMIN_REQUEST_MAX + 1), *reply;
 	size_t len = 0;
 	ssize_t n;
 
 	if (!request)
-		return;
+		return false;
 	while (len < ADMIN_REQUEST_MAX &&
 	       (n = recv(fd, request + len, ADMIN_REQUEST_MAX - len, 0)) > 0) {
 		len += (size_t)n;
@@ -152,7 +153,11 @@ static void serve_admin_client(struct daemon *d, int fd, const struct ucred *cre
 			"root and the admin group\"}");
 	else if (len == ADMIN_REQUEST_MAX)
 		reply = strdup("{\"ok\":false,\"error\":\"request too large (64 KiB at most)\"}");
-	else
+	else if (admin_is_subscription(request)) {
+		free(request);
+		events_subscribe(d, fd);
+		return true;
+	} else
 		reply = admin_handle(d, request);
 	if (reply) {
 		size_t rlen = strlen(reply);
@@ -161,6 +166,7 @@ static void serve_admin_client(struct daemon *d, int fd, const struct ucred *cre
 	}
 	free(reply);
 	free(request);
+	return false;
 }
 
 void sockets_serve_admin(struct daemon *d, int listen_fd)
@@ -169,7 +175,7 @@ void sockets_serve_admin(struct daemon *d, int listen_fd)
 	int fd;
 
 	while ((fd = accept_one(listen_fd, &cred)) >= 0) {
-		serve_admin_client(d, fd, &cred);
-		close(fd);
+		if (!serve_admin_client(d, fd, &cred))
+			close(fd);
 	}
 }

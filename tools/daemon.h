@@ -23,6 +23,8 @@
 
 #define DAEMON_MAX_TENANTS 256
 #define DAEMON_MAX_CLAIMS 4096
+#define DAEMON_EVENTS_KEPT 512
+#define DAEMON_EVENT_SUBSCRIBERS 16
 
 struct claim {
 	char id[CUSLICE_CLAIM_MAX];	       /* "claim-" and 24 random hex digits */
@@ -50,6 +52,8 @@ struct tenant {
 	uint64_t cgroup_id;	 /* 0 until the kernel side guards its cgroup */
 	uint64_t seen_launches;	 /* the scheduler's last reading of launches_total */
 	uint64_t launches_total; /* since the daemon started; only grows */
+	uint64_t seen_refusals[CUSLICE_MAX_DEVICES]; /* events: last readings */
+	uint64_t seen_throttled_ns, throttle_event_ns;
 	int32_t slot_pid[CUSLICE_MAX_PROCS]; /* per process slot: whose count was read */
 	uint64_t slot_seen[CUSLICE_MAX_PROCS];
 	uint64_t active_until_ns; /* counts as active until then */
@@ -71,6 +75,12 @@ struct daemon {
 		struct MHD_Daemon *mhd; /* NULL: /metrics off */
 		uint64_t scrapes;
 	} metrics;
+	struct {
+		char *kept[DAEMON_EVENTS_KEPT]; /* JSON lines, a ring */
+		uint64_t count;
+		int subscribers[DAEMON_EVENT_SUBSCRIBERS];
+		int nsubscribers;
+	} events;
 	struct claim claims[DAEMON_MAX_CLAIMS];
 	int nclaims;
 	bool deny_modeset; /* tenants may not open /dev/nvidia-modeset */
@@ -109,6 +119,12 @@ int kernel_audit_launches(struct daemon *d, const struct tenant *t, pid_t pid, u
 void kernel_consume(struct daemon *d);
 void kernel_close(struct daemon *d);
 
+/* daemon-events.c: what happened, as JSON lines, kept and sent to subscribers. */
+void events_emit(struct daemon *d, const char *kind, const char *tenant, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void events_subscribe(struct daemon *d, int fd);      /* takes the descriptor */
+void events_watch(struct daemon *d, uint64_t now_ns); /* about once a second */
+
 /* daemon-metrics.c: /metrics (Prometheus text format) from the poll loop. */
 struct MHD_Daemon;
 int metrics_start(struct daemon *d, const char *address, char *err, size_t errlen);
@@ -134,6 +150,7 @@ int state_save(struct daemon *d, char *err, size_t errlen);
 
 /* daemon-admin.c: one JSON request in, one JSON reply out (malloc'd). */
 char *admin_handle(struct daemon *d, const char *request);
+bool admin_is_subscription(const char *request); /* {"op": "events"} */
 
 /* daemon-sockets.c */
 int sockets_listen(const char *path, int mode, int gid);

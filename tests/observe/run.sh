@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# cusliced's /metrics against a fakecuda workload with known usage, read with
+# cusliced's /metrics and events against a fakecuda workload with known usage,
+# /metrics read with
 # Debian's python3-prometheus-client parser: VRAM held and its quota, a
 # refused allocation, launches, GPU time, throttling under a limit; HELP and
-# TYPE for every family; and the scrape time with 1 and with 64 tenants.
+# TYPE for every family; the scrape time with 1 and with 64 tenants; and the
+# same refusal and throttling seen by `cuslice events` as JSON lines.
 #
 #   tests/observe/run.sh BUILD_DIR
 set -u
@@ -24,7 +26,7 @@ export CUSLICE_ADMIN_SOCKET=$work/run/admin.sock CUSLICE_SOCKET=$work/run/tenant
 "$build/tools/cusliced" --runtime-dir "$work/run" --state "$work/state.json" --no-bpf \
 	--metrics "127.0.0.1:$port" 2>"$work/cusliced.log" &
 daemon=$!
-trap 'kill $daemon $holder 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $daemon $holder $events 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 holder=
 for _ in $(seq 100); do [ -S "$work/run/admin.sock" ] && break; sleep 0.02; done
 cuslice() { "$build/tools/cuslice" "$@"; }
@@ -43,6 +45,8 @@ for line in open(sys.argv[1]):
 PY
 }
 
+"$build/tools/cuslice" events --for 30 >"$work/events" 2>&1 &
+events=$!
 # a holder of 64 MiB names this test's tenant (its cgroup)
 env LD_PRELOAD="$build/shim/libcuslice.so" "$build/tests/integration/vram-workload" hold $((64 << 20)) \
 	>"$work/holder" &
@@ -88,6 +92,19 @@ want = {"cuslice_vram_used_bytes": "gauge", "cuslice_vram_limit_bytes": "gauge",
         "cuslice_throttled_seconds": "counter", "cuslice_oom_events": "counter",
         "cuslice_sm_granted": "gauge", "cuslice_gpu_mode": "gauge", "cuslice_mps_restarts": "counter"}
 sys.exit(any(fams.get(k, (None, ""))[0] != v or not fams[k][1] for k, v in want.items()))
+PY
+
+# the same, as events
+sleep 1.2 # the daemon looks once a second
+$python - "$work/events" "$tenant" <<'PY' && pass "cuslice events: the refusal and the throttling, as JSON lines" || fail "events: $(cat "$work/events")"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+kinds = {(e["kind"], e["tenant"]) for e in events}
+ok = ("oom", sys.argv[2]) in kinds and ("throttled", sys.argv[2]) in kinds
+ok &= all(set(e) == {"time", "kind", "tenant", "reason"} and e["time"].endswith("Z") for e in events)
+for e in events:
+    print("  ", json.dumps(e))
+sys.exit(not ok)
 PY
 
 # scrape cost: 1 tenant, then 64
