@@ -107,6 +107,20 @@ for e in events:
 sys.exit(not ok)
 PY
 
+# the Grafana dashboard asks only for metrics cusliced serves
+$python - "$work/samples" "$here/../../deploy/grafana/cuslice.json" <<'PY' && pass "the Grafana dashboard's queries use only served metrics" || fail "dashboard"
+import json, re, sys
+served = {json.loads(l)["family"] for l in open(sys.argv[1])}
+served |= {f + "_total" for f in served}  # the parser strips _total from counter families
+dash = json.load(open(sys.argv[2]))
+exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+exprs.append(dash["templating"]["list"][1]["query"])
+used = {m for e in exprs for m in re.findall(r"cuslice_[a-z_]+", e)}
+missing = used - served
+print("   queries use", ", ".join(sorted(used)), "; missing:", ", ".join(sorted(missing)) or "none")
+sys.exit(bool(missing) or len(dash["panels"]) < 8)
+PY
+
 # scrape cost: 1 tenant, then 64
 one=$($python "$here/metrics_check.py" "$url" --time 50)
 for i in $(seq 63); do cuslice set "/observe/t$i" --weight 2 >/dev/null; done
