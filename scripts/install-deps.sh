@@ -25,6 +25,7 @@ packages=(
 	python3-yaml    # tests/k8s: the deploy files parse
 	libmicrohttpd-dev # cusliced: /metrics
 	python3-prometheus-client # tests/observe: parses /metrics
+	tmux            # tests/observe: cuslice top on a real terminal
 )
 
 missing=()

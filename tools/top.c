@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -64,15 +65,73 @@ static struct seen *previous(struct seen *rows, int n, const char *name)
 	return NULL;
 }
 
+/* "9.3G", "512M": sizes in five characters or fewer. */
+static void short_size(uint64_t bytes, char *out, size_t size)
+{
+	static const char units[] = "BKMGT";
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, size, v < 10 && u ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+/* A name cut to `width` from the left: cgroup paths differ at their end. */
+static const char *fit(const char *name, int width, char *buf, size_t size)
+{
+	int len = (int)strlen(name);
+
+	if (len <= width)
+		return name;
+	snprintf(buf, size, "\u2026%s", name + len - (width - 1));
+	return buf;
+}
+
+/* Columns and rows to fill: the terminal's, or 80 and unbounded for a pipe. */
+static void terminal_size(bool tty, int *ret_cols, int *ret_rows)
+{
+	struct winsize w;
+
+	*ret_cols = 80;
+	*ret_rows = 1 << 20;
+	if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0) {
+		if (w.ws_col >= 60)
+			*ret_cols = w.ws_col;
+		if (w.ws_row >= 4)
+			*ret_rows = w.ws_row;
+	}
+}
+
+/* One frame, written at once: on a terminal the cursor goes home and every
+ * line clears what is left of the old one after it, so nothing flickers. */
 static void draw(json_object *tenants, struct seen *before, int nbefore, struct seen *now,
 		 int *nnow, double interval, bool tty)
 {
-	char line[256];
+	char *frame = NULL, cut[512];
+	size_t flen = 0;
+	FILE *f = open_memstream(&frame, &flen);
+	const char *eol = tty ? "\033[K\n" : "\n";
+	/* the tenant's name gets the columns the others leave; rows that do not
+	 * fit the terminal are counted on the last line instead */
+	int cols, rows;
+	terminal_size(tty, &cols, &rows);
+	int name_w = cols - 52, shown_rows = 0, hidden = 0;
+	int total = (int)json_object_array_length(tenants);
+	int room = total <= rows - 2 ? total : rows - 3; /* tenant rows that fit */
+	time_t clock = time(NULL);
+	char when[32];
 
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&clock));
 	if (tty)
-		fputs("\033[H\033[2J", stdout); /* home, clear: one write per frame */
-	printf("%-28s %10s %10s %6s %6s %6s %10s %9s\n", "TENANT", "VRAM USED", "QUOTA", "WEIGHT",
-	       "LIMIT", "SHARE", "LAUNCH/S", "THROTTLED");
+		fputs("\033[H", f);
+	fprintf(f, "cuslice top  %s  %zu tenant%s  every %gs%s", when,
+		json_object_array_length(tenants),
+		json_object_array_length(tenants) == 1 ? "" : "s", interval, eol);
+	fprintf(f, "%-*s %13s %4s %5s %5s %9s %9s%s", name_w, "TENANT", "VRAM USED/MAX", "WT",
+		"LIMIT", "SHARE", "LAUNCH/S", "THROTTLED", eol);
 	*nnow = 0;
 	for (size_t i = 0; i < json_object_array_length(tenants) && *nnow < MAX_ROWS; i++) {
 		json_object *t = json_object_array_get_idx(tenants, i), *devices, *name;
@@ -92,20 +151,39 @@ static void draw(json_object *tenants, struct seen *before, int nbefore, struct 
 		struct seen *p = previous(before, nbefore, s->name);
 		double rate = p ? (s->launches - p->launches) / interval : 0;
 		double waited = p ? (s->throttled_ns - p->throttled_ns) / (interval * 1e9) : 0;
-		char u[32], q[32], limit[16] = "-", share[16] = "all";
-		policy_size_format(used, u, sizeof(u));
-		policy_size_format(quota, q, sizeof(q));
+		char u[16], q[16], vram[40], limit[16] = "-", share[16] = "all";
+		short_size(used, u, sizeof(u));
+		short_size(quota, q, sizeof(q));
+		snprintf(vram, sizeof(vram), "%s/%s", u, q);
 		if (get_int(t, "limit_ppm"))
 			snprintf(limit, sizeof(limit), "%.0f%%", get_int(t, "limit_ppm") / 1e4);
 		if (get_int(t, "share_ppm"))
 			snprintf(share, sizeof(share), "%.0f%%", get_int(t, "share_ppm") / 1e4);
-		snprintf(line, sizeof(line), "%-28.28s %10s %10s %6lld %6s %6s %10.0f %8.0f%%",
-			 s->name, u, q, (long long)get_int(t, "weight"), limit, share, rate,
-			 100 * waited);
-		puts(line);
+		if (shown_rows >= room) {
+			hidden++;
+			continue;
+		}
+		shown_rows++;
+		const char *shown = fit(s->name, name_w, cut, sizeof(cut));
+		/* the ellipsis is one column but three bytes */
+		int pad = name_w + (shown == cut ? 2 : 0);
+		fprintf(f, "%-*s %13s %4lld %5s %5s %9.0f %8.0f%%%s", pad, shown, vram,
+			(long long)get_int(t, "weight"), limit, share, rate, 100 * waited, eol);
 	}
-	if (!tty)
-		putchar('\n');
+	if (hidden)
+		fprintf(f, "\u2026 and %d more tenant%s (cuslice get tenants)%s", hidden,
+			hidden == 1 ? "" : "s", eol);
+	fputs(tty ? "\033[J" : "\n", f);
+	fclose(f);
+	/* on a terminal the last line ends without a newline: a full screen must
+	 * not scroll */
+	if (tty && frame && flen >= 4 && frame[flen - 4] == '\n') {
+		memmove(frame + flen - 4, frame + flen - 3, 3);
+		flen--;
+	}
+	if (frame && fwrite(frame, 1, flen, stdout)) {
+	}
+	free(frame);
 	fflush(stdout);
 }
 

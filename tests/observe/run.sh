@@ -129,4 +129,32 @@ samples
 n=$(grep -c '"name": "cuslice_vram_limit_bytes"' "$work/samples")
 [ "$n" = 64 ] && pass "64 tenants scraped: median $one ms with 1 tenant, $sixty_four ms with 64" ||
 	fail "$n tenants in the scrape"
+# cuslice top in a real terminal (tmux, 80x24), and into a pipe
+if command -v tmux >/dev/null; then
+	tmux -L "cuslice-$$" new-session -d -x 80 -y 24 \
+		"env CUSLICE_ADMIN_SOCKET=$CUSLICE_ADMIN_SOCKET $build/tools/cuslice top"
+	sleep 2.5
+	tmux -L "cuslice-$$" capture-pane -p >"$work/screen"
+	tmux -L "cuslice-$$" kill-server
+	$python - "$work/screen" "$tenant" <<'PY' && pass "cuslice top in tmux: header, tenant rows, nothing past 80 columns" || fail "top screen: $(cat "$work/screen")"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+for l in lines[:4]:
+    print("   |" + l)
+ok = lines[0].startswith("cuslice top") and "64 tenants" in lines[0]
+ok &= lines[1].split()[:2] == ["TENANT", "VRAM"]
+rows = [l.split()[0] for l in lines[2:] if l.strip()]
+# 24 lines: 2 of header, 21 tenants, and how many more there are
+ok &= sys.argv[2] in rows and len(rows) == 22 and "43 more tenants" in lines[23]
+ok &= len(lines) == 24
+ok &= all(len(l) <= 80 for l in lines)
+sys.exit(not ok)
+PY
+else
+	echo "SKIP cuslice top in tmux: no tmux"
+fi
+"$build/tools/cuslice" top -n 2 --interval 0.2 >"$work/plain"
+[ "$(grep -c '^cuslice top' "$work/plain")" = 2 ] && ! grep -q $'\033' "$work/plain" &&
+	pass "cuslice top into a pipe: plain blocks, no escape sequences" ||
+	fail "top into a pipe: $(head -3 "$work/plain")"
 exit $failed
