@@ -26,6 +26,7 @@ packages=(
 	libmicrohttpd-dev # cusliced: /metrics
 	python3-prometheus-client # tests/observe: parses /metrics
 	tmux            # tests/observe: cuslice top on a real terminal
+	chromium        # tests/observe: renders cuslice report's page headless
 )
 
 missing=()

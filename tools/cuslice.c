@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "events.h"
 #include "profile.h"
+#include "report.h"
 #include "run.h"
 #include "top.h"
 
@@ -23,6 +24,8 @@ static const char usage[] =
 	"  set TENANT [--vram SIZE] [--weight N] [--limit P%] [--gpus N,M] [--enforce on]\n"
 	"                                   change a tenant's quotas, kept across restarts\n"
 	"  events [-n COUNT] [--for SECS]   what cusliced reports, as JSON lines\n"
+	"  report --html FILE               a page with each tenant's GPU time and VRAM\n"
+	"                                   over the last minutes\n"
 	"  top                              live view of the tenants: VRAM, GPU time, launches\n"
 	"  help                             show this help\n"
 	"  version                          print the version\n"
@@ -42,6 +45,8 @@ int main(int argc, char **argv)
 		return cuslice_profile(argc - 1, argv + 1);
 	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "set") == 0 || strcmp(cmd, "describe") == 0)
 		return cuslice_admin(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cuslice_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "events") == 0)
 		return cuslice_events(argc - 1, argv + 1);
 	if (strcmp(cmd, "top") == 0)

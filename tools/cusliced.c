@@ -263,6 +263,7 @@ static int serve(struct daemon *d)
 		uint64_t now = now_ns();
 		if (now - last_watch >= 1000000000ull) {
 			events_watch(d, now);
+			history_sample(d);
 			last_watch = now;
 		}
 	}

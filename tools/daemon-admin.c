@@ -11,6 +11,7 @@
  *   {"op": "get-node"}: the GPUs and which kernel features are active
  *   {"op": "claim", "resource": "vram" | "sm" | "gpu", "gpus": {"0": 10}}: a new
  *    claim (the device plugin's); {"op": "get-claims"}
+ *   {"op": "history", "minutes": 10}: per-tenant samples, one a second
  *   {"op": "events"}: the connection stays open and carries events, one JSON
  *    object per line (daemon-events.c)
  *
@@ -202,6 +203,24 @@ static char *claim(struct daemon *d, json_object *req)
 	return reply_take(reply);
 }
 
+static char *history(struct daemon *d, json_object *req)
+{
+	json_object *minutes, *reply;
+	int64_t m = 10;
+
+	if (json_object_object_get_ex(req, "minutes", &minutes)) {
+		m = json_object_is_type(minutes, json_type_int) ? json_object_get_int64(minutes)
+								: -1;
+		if (m < 1 || m > DAEMON_HISTORY / 60)
+			return refuse("minutes: give a whole number from 1 to %d",
+				      DAEMON_HISTORY / 60);
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "tenants", history_json(d, (unsigned)m * 60));
+	return reply_take(reply);
+}
+
 static char *get_claims(struct daemon *d)
 {
 	json_object *reply = json_object_new_object();
@@ -364,6 +383,8 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = claim(d, req);
 	else if (strcmp(op, "get-claims") == 0)
 		reply = get_claims(d);
+	else if (strcmp(op, "history") == 0)
+		reply = history(d, req);
 	else if (strcmp(op, "describe") == 0)
 		reply = describe(d, field(req, "tenant"));
 	else if (strcmp(op, "set") == 0) {

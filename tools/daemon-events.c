@@ -121,3 +121,49 @@ void events_watch(struct daemon *d, uint64_t now_ns)
 			    __atomic_load_n(&t->seg->sched.share_ppm, __ATOMIC_RELAXED) / 1e4);
 	}
 }
+
+void history_sample(struct daemon *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
+		struct history_sample s = {
+			.time_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
+			.gpu_ns = __atomic_load_n(&t->seg->sched.admitted_ns, __ATOMIC_RELAXED),
+			.launches = t->launches_total,
+		};
+		for (int g = 0; g < d->ndevices; g++)
+			s.vram += __atomic_load_n(&t->seg->devices[g].reserved, __ATOMIC_RELAXED);
+		t->history[t->nhistory++ % DAEMON_HISTORY] = s;
+	}
+}
+
+/* The last `seconds` of each tenant's samples, oldest first, as
+ * [time_ms, vram_bytes, gpu_ns, launches] rows. */
+json_object *history_json(const struct daemon *d, unsigned seconds)
+{
+	json_object *list = json_object_new_array();
+
+	for (int i = 0; i < d->ntenants; i++) {
+		const struct tenant *t = d->tenants[i];
+		json_object *o = json_object_new_object(), *rows = json_object_new_array();
+		uint64_t n = t->nhistory < DAEMON_HISTORY ? t->nhistory : DAEMON_HISTORY;
+		if (n > seconds)
+			n = seconds;
+		for (uint64_t k = t->nhistory - n; k < t->nhistory; k++) {
+			const struct history_sample *s = &t->history[k % DAEMON_HISTORY];
+			json_object *row = json_object_new_array();
+			json_object_array_add(row, json_object_new_int64((int64_t)s->time_ms));
+			json_object_array_add(row, json_object_new_int64((int64_t)s->vram));
+			json_object_array_add(row, json_object_new_int64((int64_t)s->gpu_ns));
+			json_object_array_add(row, json_object_new_int64((int64_t)s->launches));
+			json_object_array_add(rows, row);
+		}
+		json_object_object_add(o, "tenant", json_object_new_string(t->name));
+		json_object_object_add(o, "samples", rows);
+		json_object_array_add(list, o);
+	}
+	return list;
+}

@@ -24,6 +24,14 @@
 #define DAEMON_MAX_TENANTS 256
 #define DAEMON_MAX_CLAIMS 4096
 #define DAEMON_EVENTS_KEPT 512
+#define DAEMON_HISTORY 600 /* per-tenant samples, one a second: ten minutes */
+
+struct history_sample {
+	uint64_t time_ms; /* CLOCK_REALTIME */
+	uint64_t vram;	  /* bytes held, all GPUs */
+	uint64_t gpu_ns;  /* GPU time admitted so far */
+	uint64_t launches;
+};
 #define DAEMON_EVENT_SUBSCRIBERS 16
 
 struct claim {
@@ -54,6 +62,8 @@ struct tenant {
 	uint64_t launches_total; /* since the daemon started; only grows */
 	uint64_t seen_refusals[CUSLICE_MAX_DEVICES]; /* events: last readings */
 	uint64_t seen_throttled_ns, throttle_event_ns;
+	struct history_sample history[DAEMON_HISTORY]; /* a ring, for `cuslice report` */
+	uint64_t nhistory;
 	int32_t slot_pid[CUSLICE_MAX_PROCS]; /* per process slot: whose count was read */
 	uint64_t slot_seen[CUSLICE_MAX_PROCS];
 	uint64_t active_until_ns; /* counts as active until then */
@@ -124,6 +134,8 @@ void events_emit(struct daemon *d, const char *kind, const char *tenant, const c
 	__attribute__((format(printf, 4, 5)));
 void events_subscribe(struct daemon *d, int fd);      /* takes the descriptor */
 void events_watch(struct daemon *d, uint64_t now_ns); /* about once a second */
+void history_sample(struct daemon *d);		      /* once a second */
+json_object *history_json(const struct daemon *d, unsigned seconds);
 
 /* daemon-metrics.c: /metrics (Prometheus text format) from the poll loop. */
 struct MHD_Daemon;

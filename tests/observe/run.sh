@@ -129,6 +129,27 @@ samples
 n=$(grep -c '"name": "cuslice_vram_limit_bytes"' "$work/samples")
 [ "$n" = 64 ] && pass "64 tenants scraped: median $one ms with 1 tenant, $sixty_four ms with 64" ||
 	fail "$n tenants in the scrape"
+# cuslice report --html, rendered by headless Chromium: every tenant drawn
+"$build/tools/cuslice" report --html "$work/report.html" --minutes 2 2>/dev/null ||
+	fail "cuslice report failed"
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$chromium" ] && [ -s "$work/report.html" ]; then
+	timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --user-data-dir="$work/chromium" \
+		--dump-dom "file://$work/report.html" >"$work/dom" 2>/dev/null
+	$python - "$work/dom" "$tenant" <<'PY' && pass "the HTML report renders in Chromium with every tenant in its legend and plots" || fail "report DOM: $(head -c 600 "$work/dom")"
+import re, sys
+dom = open(sys.argv[1]).read()
+legend = re.findall(r'<li class="tenant"[^>]*>([^<]*)</li>', dom)
+lines = re.findall(r'<polyline [^>]*data-tenant="([^"]*)"', dom)
+ok = sys.argv[2] in legend and len(legend) == 64 and len(lines) == 2 * 64
+ok &= "<table>" in dom and "http" not in dom.split("<body>")[0].replace("http://www.w3.org", "")
+print(f"   {len(legend)} tenants in the legend, {len(lines)} lines drawn")
+sys.exit(not ok)
+PY
+else
+	echo "SKIP the HTML report in Chromium: no chromium"
+fi
+
 # cuslice top in a real terminal (tmux, 80x24), and into a pipe
 if command -v tmux >/dev/null; then
 	tmux -L "cuslice-$$" new-session -d -x 80 -y 24 \
