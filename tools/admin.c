@@ -79,9 +79,7 @@ static int parse(int argc, char **argv, struct admin_options *o)
 	int c;
 
 	*o = (struct admin_options){.output = "table"};
-	o->socket = getenv("CUSLICE_ADMIN_SOCKET");
-	if (!o->socket || !*o->socket)
-		o->socket = "/run/cuslice/admin.sock";
+	o->socket = admin_socket_default();
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -137,6 +135,12 @@ static int parse(int argc, char **argv, struct admin_options *o)
 }
 
 #define ADMIN_TIMEOUT_S 5
+
+const char *admin_socket_default(void)
+{
+	const char *path = getenv("CUSLICE_ADMIN_SOCKET");
+	return path && *path ? path : "/run/cuslice/admin.sock";
+}
 
 /* One request, one reply line. */
 json_object *admin_ask(const char *socket_path, json_object *request)

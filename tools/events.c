@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "events.h"
 
 static const char events_usage[] =
@@ -57,14 +58,12 @@ int cuslice_events(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *socket_path = getenv("CUSLICE_ADMIN_SOCKET");
+	const char *socket_path = admin_socket_default();
 	long count = -1;
 	double seconds = -1;
 	char *end;
 	int c;
 
-	if (!socket_path || !*socket_path)
-		socket_path = "/run/cuslice/admin.sock";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hn:", longopts, NULL)) != -1) {

@@ -201,13 +201,11 @@ int cuslice_report(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *socket_path = getenv("CUSLICE_ADMIN_SOCKET"), *html = NULL;
+	const char *socket_path = admin_socket_default(), *html = NULL;
 	long minutes = 10;
 	char *end;
 	int c;
 
-	if (!socket_path || !*socket_path)
-		socket_path = "/run/cuslice/admin.sock";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {

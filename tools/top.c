@@ -196,13 +196,11 @@ int cuslice_top(int argc, char **argv)
 		{0},
 	};
 	static struct seen rows[2][MAX_ROWS];
-	const char *socket = getenv("CUSLICE_ADMIN_SOCKET");
+	const char *socket = admin_socket_default();
 	double interval = 1;
 	long count = -1;
 	int c, nrows[2] = {0, 0};
 
-	if (!socket || !*socket)
-		socket = "/run/cuslice/admin.sock";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
