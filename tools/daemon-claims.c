@@ -200,18 +200,18 @@ json_object *claims_json(const struct daemon *d)
 int claims_load(struct daemon *d, json_object *list)
 {
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *o = json_object_array_get_idx(list, i), *v, *gpus, *tenant;
+		json_object *o = json_object_array_get_idx(list, i), *id, *resource, *gpus, *tenant;
 		uint32_t amounts[CUSLICE_MAX_DEVICES];
 		char err[256];
 		struct claim *c;
-		if (!json_object_object_get_ex(o, "claim", &v) ||
-		    !json_object_object_get_ex(o, "resource", &tenant) ||
+		if (!json_object_object_get_ex(o, "claim", &id) ||
+		    !json_object_object_get_ex(o, "resource", &resource) ||
 		    !json_object_object_get_ex(o, "gpus", &gpus) ||
-		    claims_check(d, json_object_get_string(tenant), gpus, amounts, err,
+		    claims_check(d, json_object_get_string(resource), gpus, amounts, err,
 				 sizeof(err)) < 0 ||
-		    claims_new(d, json_object_get_string(tenant), amounts, &c) < 0)
+		    claims_new(d, json_object_get_string(resource), amounts, &c) < 0)
 			return -EINVAL;
-		snprintf(c->id, sizeof(c->id), "%s", json_object_get_string(v));
+		snprintf(c->id, sizeof(c->id), "%s", json_object_get_string(id));
 		if (json_object_object_get_ex(o, "tenant", &tenant))
 			snprintf(c->tenant, sizeof(c->tenant), "%s",
 				 json_object_get_string(tenant));

@@ -208,12 +208,15 @@ def run(kubelet, kubelet_path):
             good &= all(m.read_only for m in c.mounts)
             good &= mounts.get(f"/run/cuslice/{short}/libcuslice.so", pb.Mount()).host_path == shim
             good &= claim_mount is not None and os.path.exists(claim_mount.host_path)
+            gpus = sorted({i.split("-")[0][3:] for i in picks(all_ids)})
+            good &= [d.host_path for d in c.devices] == [f"/dev/nvidia{g}" for g in gpus]
             if claim_mount is not None:
                 claim = open(claim_mount.host_path).read().strip()
                 seen.add(claim)
                 claims.append((short, claim_mount.host_path, claim))
         check(f"Allocate {resource} for two containers: the shim, the tenant socket and a "
-              "claim each, mounted read-only", good and len(seen) == 2, ", ".join(sorted(seen)))
+              "claim each, mounted read-only, and the device node of the GPU",
+              good and len(seen) == 2, ", ".join(sorted(seen)))
 
     with open(os.path.join(work, "claims.txt"), "w") as f:
         for c in claims:

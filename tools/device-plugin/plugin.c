@@ -293,12 +293,17 @@ static int allocate_one(struct plugin_resource *r, const V1beta1__ContainerAlloc
 		snprintf(node, sizeof(node), "/dev/nvidia%d", g);
 		if (p->config.cdi) {
 			V1beta1__CDIDevice *c = calloc(1, sizeof(*c));
+			if (!c)
+				return -ENOMEM;
 			v1beta1__cdidevice__init(c);
-			asprintf(&c->name, "cuslice.io/gpu=gpu%d", g);
 			out->cdi_devices[out->n_cdi_devices++] = c;
+			if (asprintf(&c->name, "cuslice.io/gpu=gpu%d", g) < 0)
+				return -ENOMEM;
 			continue;
 		}
 		V1beta1__DeviceSpec *d = calloc(1, sizeof(*d));
+		if (!d)
+			return -ENOMEM;
 		v1beta1__device_spec__init(d);
 		d->host_path = strdup(node);
 		d->container_path = strdup(node);
