@@ -150,6 +150,7 @@ static char *get_node(struct daemon *d)
 		json_object_object_add(g, "gpu", json_object_new_int(i));
 		json_object_object_add(g, "vram_bytes",
 				       json_object_new_int64((int64_t)d->devices[i].total));
+		json_object_object_add(g, "minor", json_object_new_int((int)d->devices[i].minor));
 		json_object_array_add(gpus, g);
 	}
 	bool active = strncmp(d->kernel.status, "active", 6) == 0;

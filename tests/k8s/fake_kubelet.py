@@ -209,13 +209,14 @@ def run(kubelet, kubelet_path):
             good &= mounts.get(f"/run/cuslice/{short}/libcuslice.so", pb.Mount()).host_path == shim
             good &= claim_mount is not None and os.path.exists(claim_mount.host_path)
             gpus = sorted({i.split("-")[0][3:] for i in picks(all_ids)})
-            good &= [d.host_path for d in c.devices] == [f"/dev/nvidia{g}" for g in gpus]
+            # run.sh has NVML put GPU N at minor N + 1
+            good &= [d.host_path for d in c.devices] == [f"/dev/nvidia{int(g) + 1}" for g in gpus]
             if claim_mount is not None:
                 claim = open(claim_mount.host_path).read().strip()
                 seen.add(claim)
                 claims.append((short, claim_mount.host_path, claim))
         check(f"Allocate {resource} for two containers: the shim, the tenant socket and a "
-              "claim each, mounted read-only, and the device node of the GPU",
+              "claim each, mounted read-only, and the device node of the GPU (by its minor)",
               good and len(seen) == 2, ", ".join(sorted(seen)))
 
     with open(os.path.join(work, "claims.txt"), "w") as f:

@@ -26,6 +26,7 @@ cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 work=$(mktemp -d /tmp/cuslice-k8s.XXXXXX)
 group=cuslice-k8s-$$
 export LD_LIBRARY_PATH=$build/tests/fakecuda FAKECUDA_DEVICES=2 FAKECUDA_MEMORY=$((16 << 30))
+export FAKECUDA_MINOR_BASE=1 # GPU N is /dev/nvidia(N+1): the plugin must ask, not assume
 export CUSLICE_ADMIN_SOCKET=$work/run/admin.sock
 daemon=
 cleanup() {

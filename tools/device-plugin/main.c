@@ -115,9 +115,12 @@ static bool read_gpus(struct plugin *p)
 	bool good = resp && json_object_object_get_ex(resp, "ok", &ok) &&
 		    json_object_get_boolean(ok) && json_object_object_get_ex(resp, "gpus", &gpus);
 	for (size_t i = 0; good && i < json_object_array_length(gpus) && i < PLUGIN_MAX_GPUS; i++) {
-		json_object *v;
-		json_object_object_get_ex(json_object_array_get_idx(gpus, i), "vram_bytes", &v);
+		json_object *g = json_object_array_get_idx(gpus, i), *v;
+		json_object_object_get_ex(g, "vram_bytes", &v);
 		p->gpus[i].vram_bytes = (uint64_t)json_object_get_int64(v);
+		p->gpus[i].minor = json_object_object_get_ex(g, "minor", &v)
+					   ? (uint32_t)json_object_get_int(v)
+					   : (uint32_t)i;
 		p->ngpus = (int)i + 1;
 	}
 	json_object_put(resp);

@@ -290,7 +290,7 @@ static int allocate_one(struct plugin_resource *r, const V1beta1__ContainerAlloc
 		if (!amounts[g])
 			continue;
 		char node[32];
-		snprintf(node, sizeof(node), "/dev/nvidia%d", g);
+		snprintf(node, sizeof(node), "/dev/nvidia%u", p->gpus[g].minor);
 		if (p->config.cdi) {
 			V1beta1__CDIDevice *c = calloc(1, sizeof(*c));
 			if (!c)

@@ -17,6 +17,7 @@ enum plugin_kind { PLUGIN_VRAM, PLUGIN_SM, PLUGIN_GPU, PLUGIN_KINDS };
 
 struct plugin_gpu {
 	uint64_t vram_bytes;
+	uint32_t minor; /* of /dev/nvidiaN */
 };
 
 struct plugin_config {
