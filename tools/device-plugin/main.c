@@ -202,6 +202,7 @@ int main(int argc, char **argv)
 			}
 			plugin_register(&p);
 		}
+		plugin_register(&p); /* those the kubelet has not taken yet */
 		if (time(NULL) - last_health >= HEALTH_EVERY_S) {
 			last_health = time(NULL);
 			plugin_set_health(&p, read_gpus(&p));

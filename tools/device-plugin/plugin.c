@@ -401,6 +401,7 @@ static void registered(void *ctx, enum grpc_status status, const char *message, 
 {
 	struct plugin_resource *r = ctx;
 
+	r->registering = false;
 	if (status == GRPC_OK) {
 		r->registered = true;
 		fprintf(stderr, "cuslice-device-plugin: registered %s (%d devices)\n", r->name,
@@ -418,7 +419,7 @@ void plugin_register(struct plugin *p)
 	snprintf(sock, sizeof(sock), "%s/kubelet.sock", p->config.dir);
 	for (int k = 0; k < PLUGIN_KINDS; k++) {
 		struct plugin_resource *r = &p->res[k];
-		if (r->registered)
+		if (r->registered || r->registering)
 			continue;
 		V1beta1__RegisterRequest q = V1BETA1__REGISTER_REQUEST__INIT;
 		V1beta1__DevicePluginOptions o = V1BETA1__DEVICE_PLUGIN_OPTIONS__INIT;

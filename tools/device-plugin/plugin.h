@@ -38,6 +38,7 @@ struct plugin_resource {
 	char **ids;
 	int nids;
 	bool registered;
+	bool registering; /* a Register call is in flight */
 	struct plugin *plugin;
 };
 
@@ -49,13 +50,16 @@ struct plugin {
 	bool healthy; /* cusliced answers */
 	struct plugin_resource res[PLUGIN_KINDS];
 	uint64_t allocations;
+	bool told_unreachable; /* said once that the kubelet does not answer */
 };
 
 /* Device IDs for the GPUs, sockets listening. 0 or a negative errno. */
 int plugin_start(struct plugin *p);
 void plugin_stop(struct plugin *p);
 
-/* Registers every resource not yet registered with the kubelet. */
+/* Registers every resource not yet registered with the kubelet (and not
+ * being registered): call it again and again, since the kubelet may not
+ * listen yet when its socket appears. */
 void plugin_register(struct plugin *p);
 
 /* Health changed: ListAndWatch streams get the list again. */
