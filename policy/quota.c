@@ -60,7 +60,8 @@ int quota_reserve(struct cuslice_segment *seg, struct cuslice_proc *proc, uint32
 	uint64_t cur = LOAD(&d->reserved);
 	do {
 		if (bytes > quota || cur > quota - bytes) {
-			if (LOAD(&seg->size) >= sizeof(*seg)) /* a segment that counts them */
+			if (LOAD(&seg->size) >=
+			    CUSLICE_SEGMENT_SIZE_V2) /* a segment that counts them */
 				__atomic_fetch_add(&seg->refusals[device], 1, __ATOMIC_RELAXED);
 			return -ENOMEM;
 		}

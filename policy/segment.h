@@ -56,6 +56,31 @@ struct cuslice_sched {
 	uint64_t leases;	 /* allowance taken, in leases of a few launches */
 };
 
+/*
+ * Where the tenant's kernels run on one device (spatial and hybrid modes):
+ * groups of the driver's split of the GPU's SMs (cuDevSmResourceSplitByCount
+ * with `group_sms`, the same groups in every process). The shim builds a
+ * green context from them that stands in for the device's primary context.
+ * groups == 0 and remainder == 0: the whole GPU.
+ */
+struct cuslice_partition {
+	uint64_t groups;     /* bit g: group g of the split */
+	uint32_t group_sms;  /* the split's granularity: 8 on Hopper */
+	uint32_t remainder;  /* 1: the SMs the split leaves over, too */
+	uint32_t generation; /* bumped at every change */
+	uint32_t sms;	     /* SMs in all, for display */
+};
+
+/* A fatal GPU error one of the tenant's processes saw; under MPS it ends every
+ * client of the server, so the daemon finds who caused it and restarts it. */
+struct cuslice_fault {
+	int32_t pid;
+	int32_t code;	  /* the CUresult */
+	uint64_t time_ns; /* CLOCK_MONOTONIC; 0: none yet */
+};
+
+#define CUSLICE_MPS_PIPE_MAX 192
+
 struct cuslice_segment {
 	uint32_t size;
 	uint32_t version;
@@ -67,7 +92,17 @@ struct cuslice_segment {
 	struct cuslice_sched sched;
 	/* appended: allocations refused over the quota, per device (a counter) */
 	uint64_t refusals[CUSLICE_MAX_DEVICES];
+	/* appended: SM partitions per device, the MPS server to join
+	 * (CUDA_MPS_PIPE_DIRECTORY; empty: none), the last fatal fault */
+	struct cuslice_partition partitions[CUSLICE_MAX_DEVICES];
+	char mps_pipe[CUSLICE_MPS_PIPE_MAX];
+	struct cuslice_fault fault;
 };
 
 /* The size of a segment before `refusals` was appended: still accepted. */
 #define CUSLICE_SEGMENT_SIZE_V1 offsetof(struct cuslice_segment, refusals)
+/* … and before the partitions were. */
+#define CUSLICE_SEGMENT_SIZE_V2 offsetof(struct cuslice_segment, partitions)
+/* Whether a segment (of `size` bytes) carries partitions. */
+#define CUSLICE_SEGMENT_HAS_PARTITIONS(seg) \
+	((seg)->size >= offsetof(struct cuslice_segment, fault) + sizeof(struct cuslice_fault))

@@ -43,11 +43,25 @@ int policy_sm_layout(uint32_t total_sms, uint32_t group_sms, uint32_t groups,
  * policy_sm_plan() - grant each ask whole groups (the nearest number to what
  * it asked, at least one), or the remainder where that is nearer; asks are
  * served largest first so that the remainder goes where it fits best.
+ * @prev: the grants in force (NULL: none). One that still fits its ask is
+ * kept, so that running processes keep their SMs and nobody is planned
+ * onto them; the others are placed on groups nobody holds.
  * Return: 0 and @ret, one grant per ask; -ENOSPC with the reason in @err when
  * the asks need more than the GPU has (nothing granted).
  */
-int policy_sm_plan(const struct policy_sm_layout *l, const struct policy_sm_ask *asks, int n,
-		   struct policy_sm_grant *ret, char *err, size_t errlen);
+int policy_sm_plan(const struct policy_sm_layout *l, const struct policy_sm_ask *asks,
+		   const struct policy_sm_grant *prev, int n, struct policy_sm_grant *ret,
+		   char *err, size_t errlen);
+
+/* What no grant holds: shared by the tenants that asked for no SMs. */
+struct policy_sm_grant policy_sm_rest(const struct policy_sm_layout *l,
+				      const struct policy_sm_grant *grants, int n);
+
+/* Groups named outright: "0-6", "0,2,4", "remainder", "7-13,remainder"
+ * (for pinning and benchmarks); -EINVAL for anything else or a group the
+ * layout lacks. */
+int policy_sm_groups_parse(const struct policy_sm_layout *l, const char *text,
+			   struct policy_sm_grant *ret);
 
 /* "25%" or "32" (SMs); -EINVAL otherwise. */
 int policy_sm_parse(const char *text, struct policy_sm_ask *ret);

@@ -14,6 +14,7 @@
 #include "policy/pathfmt.h"
 #include "shim.h"
 #include "gate.h"
+#include "partition.h"
 #include "profile.h"
 #include "stats.h"
 #include "tenant.h"
@@ -94,6 +95,8 @@ static void driver_load_once(void)
 		r = profile_setup();
 	if (r == 0)
 		r = tenant_attach();
+	if (r == 0)
+		partition_join_mps(); /* read by the driver as it loads */
 	if (r == 0)
 		r = library_open(&driver, path,
 				 shim_config.real_libcuda ? "CUSLICE_REAL_LIBCUDA" : NULL);

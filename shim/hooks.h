@@ -32,6 +32,7 @@
  *   VIEW        a memory query the tenant sees through its quota; extra = the view
  *   CONTEXT     makes a context, charged its cost; extra = (out ctx, device, primary)
  *   CONTEXT_GONE  ends one; extra = what to do after success
+ *   CONTEXT_DESTROY, CONTEXT_RESET  end one that may be a partition's green context
  *   PASS        counted and passed through
  *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
  *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
@@ -116,13 +117,26 @@
 	X(cuCtxCreate_v2, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, unsigned int flags, CUdevice dev), (pctx, flags, dev)) \
 	X(cuCtxCreate_v3, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, CUexecAffinityParam *paramsArray, int numParams, unsigned int flags, CUdevice dev), (pctx, paramsArray, numParams, flags, dev)) \
 	X(cuCtxCreate_v4, cuCtxCreate, CONTEXT, 0, (pctx, dev, false), (CUcontext *pctx, CUctxCreateParams *ctxCreateParams, unsigned int flags, CUdevice dev), (pctx, ctxCreateParams, flags, dev)) \
-	X(cuCtxDestroy, cuCtxDestroy, CONTEXT_GONE, 0, (contexts_destroyed(ctx)), (CUcontext ctx), (ctx))                           \
-	X(cuCtxDestroy_v2, cuCtxDestroy, CONTEXT_GONE, 0, (contexts_destroyed(ctx)), (CUcontext ctx), (ctx))                        \
+	X(cuCtxDestroy, cuCtxDestroy, CONTEXT_DESTROY, 0, (0), (CUcontext ctx), (ctx))                           \
+	X(cuCtxDestroy_v2, cuCtxDestroy, CONTEXT_DESTROY, 0, (0), (CUcontext ctx), (ctx))                        \
 	X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, CONTEXT, 0, (pctx, dev, true), (CUcontext *pctx, CUdevice dev), (pctx, dev)) \
 	X(cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxRelease, CONTEXT_GONE, 0, (contexts_primary_released(dev)), (CUdevice dev), (dev))  \
 	X(cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, CONTEXT_GONE, 0, (contexts_primary_released(dev)), (CUdevice dev), (dev)) \
-	X(cuDevicePrimaryCtxReset, cuDevicePrimaryCtxReset, CONTEXT_GONE, 0, (contexts_primary_reset(dev)), (CUdevice dev), (dev))      \
-	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, CONTEXT_GONE, 0, (contexts_primary_reset(dev)), (CUdevice dev), (dev))
+	X(cuDevicePrimaryCtxReset, cuDevicePrimaryCtxReset, CONTEXT_RESET, 0, (0), (CUdevice dev), (dev))      \
+	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, CONTEXT_RESET, 0, (0), (CUdevice dev), (dev)) \
+	/* spatial partitions (partition.c): the primary context's stand-in, and no escape */      \
+	X(cuCtxSetCurrent, cuCtxSetCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))                   \
+	X(cuCtxPushCurrent, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))                 \
+	X(cuCtxPushCurrent_v2, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))              \
+	X(cuGreenCtxCreate, cuGreenCtxCreate, CUSTOM, 0, (0), (CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags), (phCtx, desc, dev, flags)) \
+	/* where fatal GPU errors surface, so that a faulting tenant is known */                    \
+	X(cuCtxSynchronize, cuCtxSynchronize, PASS, 0, (0), (void), ())                              \
+	X(cuStreamSynchronize, cuStreamSynchronize, PASS, 0, (0), (CUstream hStream), (hStream))    \
+	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, PASS, 1, (0), (CUstream hStream), (hStream)) \
+	X(cuEventSynchronize, cuEventSynchronize, PASS, 0, (0), (CUevent hEvent), (hEvent))          \
+	X(cuStreamQuery, cuStreamQuery, PASS, 0, (0), (CUstream hStream), (hStream))                  \
+	X(cuStreamQuery_ptsz, cuStreamQuery, PASS, 1, (0), (CUstream hStream), (hStream))             \
+	X(cuEventQuery, cuEventQuery, PASS, 0, (0), (CUevent hEvent), (hEvent))
 
 /*
  * NVML, for nvidia-smi, pynvml and vLLM. Same columns; these resolve from

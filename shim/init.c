@@ -16,6 +16,7 @@
 #include "shim.h"
 #include "gate.h"
 #include "memory.h"
+#include "partition.h"
 #include "profile.h"
 #include "stats.h"
 #include "tenant.h"
@@ -55,6 +56,7 @@ static void atfork_child(void)
 	tenant_forget();
 	memory_forget_all();
 	contexts_forget_all();
+	partition_forget_all();
 	gate_forget_all();
 }
 

@@ -11,6 +11,7 @@
 #include "shim.h"
 #include "gate.h"
 #include "memory.h"
+#include "partition.h"
 #include "stats.h"
 
 #define UNPAREN(...) __VA_ARGS__
@@ -30,8 +31,11 @@ CUresult wrap_unresolved(enum shim_hook id);
 
 static inline CUresult wrap_result(enum shim_hook id, CUresult rc)
 {
-	if (unlikely(rc != CUDA_SUCCESS))
+	if (unlikely(rc != CUDA_SUCCESS)) {
 		stats_failed(id);
+		if (partition_fatal(rc))
+			partition_fault(rc);
+	}
 	return rc;
 }
 
@@ -90,6 +94,31 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 #define WRAP_HOSTFN WRAP_PASS
 #define WRAP_VIEW(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, UNPAREN extra)
 #define WRAP_CONTEXT_GONE WRAP_VIEW
+/* A reset takes the partition's stand-in with it. */
+#define WRAP_CONTEXT_RESET(sym, ptsz, extra, params, args) \
+	SHIM_EXPORT CUresult sym params                    \
+	{                                                  \
+		WRAP_RESOLVE(sym);                         \
+		stats_count(HOOK_##sym);                   \
+		partition_primary_reset(dev);              \
+		CUresult rc = REAL(sym) args;              \
+		if (rc == CUDA_SUCCESS)                    \
+			contexts_primary_reset(dev);       \
+		return wrap_result(HOOK_##sym, rc);        \
+	}
+/* A context the partition made is a green context, destroyed as one. */
+#define WRAP_CONTEXT_DESTROY(sym, ptsz, extra, params, args) \
+	SHIM_EXPORT CUresult sym params                      \
+	{                                                    \
+		CUresult rc;                                 \
+		WRAP_RESOLVE(sym);                           \
+		stats_count(HOOK_##sym);                     \
+		if (!partition_destroy(ctx, &rc))            \
+			rc = REAL(sym) args;                 \
+		if (rc == CUDA_SUCCESS)                      \
+			contexts_destroyed(ctx);             \
+		return wrap_result(HOOK_##sym, rc);          \
+	}
 #define WRAP_FREE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, memory_credit(UNPAREN extra))
 #define WRAP_MULTI(sym, ptsz, extra, params, args) \
@@ -127,19 +156,23 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	}
 
 /* A new context is charged what a context costs; over the quota it is
- * undone and refused. */
+ * undone and refused. On a partitioned device the primary context is
+ * replaced by its green stand-in, and a created one is green itself. */
 #define WRAP_CONTEXT(sym, ptsz, extra, params, args) WRAP_CONTEXT_(sym, params, args, UNPAREN extra)
 #define WRAP_CONTEXT_(sym, params, args, ...) WRAP_CONTEXT_CHARGED(sym, params, args, __VA_ARGS__)
-#define WRAP_CONTEXT_CHARGED(sym, params, args, pctx, dev, primary)              \
-	SHIM_EXPORT CUresult sym params                                          \
-	{                                                                        \
-		WRAP_RESOLVE(sym);                                               \
-		stats_count(HOOK_##sym);                                         \
-		uint64_t used_before = contexts_before_create(dev);              \
-		CUresult rc = REAL(sym) args;                                    \
-		if (rc == CUDA_SUCCESS)                                          \
-			rc = contexts_created(*pctx, dev, primary, used_before); \
-		return wrap_result(HOOK_##sym, rc);                              \
+#define WRAP_CONTEXT_CHARGED(sym, params, args, pctx, dev, primary)                                \
+	SHIM_EXPORT CUresult sym params                                                            \
+	{                                                                                          \
+		WRAP_RESOLVE(sym);                                                                 \
+		stats_count(HOOK_##sym);                                                           \
+		uint64_t used_before = contexts_before_create(dev);                                \
+		CUresult rc = !primary && partition_active(dev) ? partition_new_context(pctx, dev) \
+								: REAL(sym) args;                  \
+		if (rc == CUDA_SUCCESS && primary)                                                 \
+			rc = partition_primary(pctx, dev);                                         \
+		if (rc == CUDA_SUCCESS)                                                            \
+			rc = contexts_created(*pctx, dev, primary, used_before);                   \
+		return wrap_result(HOOK_##sym, rc);                                                \
 	}
 
 /* A launch made while its stream is being captured is recorded into a graph

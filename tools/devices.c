@@ -60,6 +60,27 @@ static void read_minors(struct device_info *devices, int count)
 	}
 }
 
+/* The SM split spatial partitions are made of; the same in every process. */
+static void read_sm_split(void *h, CUdevice dev, struct device_info *info)
+{
+	__typeof__(&cuDeviceGetDevResource) get = dlsym(h, "cuDeviceGetDevResource");
+	__typeof__(&cuDevSmResourceSplitByCount) split = dlsym(h, "cuDevSmResourceSplitByCount");
+	CUdevResource all, groups[64], rest;
+	unsigned n = 0;
+
+	info->sm_total = info->sm_group = info->sm_groups = 0;
+	if (!get || !split || get(dev, &all, CU_DEV_RESOURCE_TYPE_SM) != CUDA_SUCCESS ||
+	    split(NULL, &n, &all, NULL, 0, all.sm.minSmPartitionSize) != CUDA_SUCCESS || !n)
+		return;
+	if (n > 64)
+		n = 64;
+	if (split(groups, &n, &all, &rest, 0, all.sm.minSmPartitionSize) != CUDA_SUCCESS || !n)
+		return;
+	info->sm_total = all.sm.smCount;
+	info->sm_group = groups[0].sm.smCount;
+	info->sm_groups = n;
+}
+
 int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen)
 {
 	void *h = driver_open();
@@ -98,6 +119,7 @@ int devices_query(struct device_info *ret, int *ret_count, char *err, size_t err
 		}
 		ret[i].total = bytes;
 		memcpy(ret[i].uuid, id.bytes, sizeof(ret[i].uuid));
+		read_sm_split(h, dev, &ret[i]);
 	}
 	read_minors(ret, count);
 	*ret_count = count;

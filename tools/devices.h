@@ -12,6 +12,10 @@ struct device_info {
 	uint8_t uuid[16];
 	char name[96];
 	uint32_t minor; /* of /dev/nvidiaN, from NVML; the CUDA index where NVML cannot tell */
+	/* How the driver splits its SMs for green contexts (cuDevSmResourceSplitByCount
+	 * at the minimum partition size): sm_groups groups of sm_group SMs out of
+	 * sm_total. All 0 where the driver has no green contexts. */
+	uint32_t sm_total, sm_group, sm_groups;
 };
 
 /* Fills `ret` (room for CUSLICE_MAX_DEVICES) and the count. 0, or a negative

@@ -14,6 +14,17 @@
  * FAKECUDA_REFUSE_BYTES an allocation size the driver refuses as out of
  * memory, FAKECUDA_DEVICES the number of devices (1 to 8).
  *
+ * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
+ * (minCount 8) splits into 15 groups of 8 and a remainder of 12. Green
+ * contexts run their kernels on their groups only, a kernel taking
+ * 132 / SMs times as long as on the whole GPU. Processes that are MPS clients
+ * (CUDA_MPS_PIPE_DIRECTORY set at cuInit) run at once on disjoint groups;
+ * others take the whole GPU for each kernel, as contexts time-slice. A kernel
+ * whose name starts with "fault" fails as an illegal address would: this
+ * process's next synchronisation says CUDA_ERROR_ILLEGAL_ADDRESS and, under
+ * MPS, every other client of the same shared GPU sees
+ * CUDA_ERROR_MPS_CLIENT_TERMINATED.
+ *
  * It counts every call it receives; fakecuda_calls("cuMemAlloc_v2") tells a
  * test what really reached the driver.
  */
@@ -25,6 +36,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,13 +109,21 @@ static int device_count = 1;
 static size_t memory_total = 80ull << 30;
 static size_t memory_used[8];
 static uint64_t next_address = 0x7f0000000000ull;
-static uint64_t gpu_busy_until_ns;
 static size_t context_bytes; /* FAKECUDA_CONTEXT_BYTES: what a context costs */
 static int primary_refs[8];
 static __thread CUcontext current_ctx;
 
+#define FAKE_SMS 132
+#define FAKE_GROUP_SMS 8
+#define FAKE_GROUPS 15
+#define FAKE_REMAINDER_SLOT 16
+#define FAKE_SLOTS 17 /* the split's groups, then its remainder */
+#define FAKE_ALL_SLOTS (((1u << FAKE_GROUPS) - 1) | 1u << FAKE_REMAINDER_SLOT)
+
 struct fake_ctx {
 	int device;
+	uint32_t slots; /* bit per group of the split, bit 16 the remainder; 0: all */
+	uint32_t sms;	/* 0: all */
 };
 static struct fake_ctx primary_ctx[8];
 
@@ -407,37 +427,106 @@ EXPORT CUresult cuCtxGetDevice(CUdevice *dev)
 
 /* ---- simulated time ------------------------------------------------------ */
 
-/* The simulated GPU runs one kernel at a time, in submission order. With
- * FAKECUDA_SHARED_GPU=FILE, every process naming the same file shares one
- * GPU, as processes share a real one. */
-static uint64_t *gpu_busy_until = &gpu_busy_until_ns;
+/* The simulated GPU runs one kernel at a time on each group of SMs, in
+ * submission order. With FAKECUDA_SHARED_GPU=FILE, every process naming the
+ * same file shares one GPU, as processes share a real one. */
+struct fake_gpu {
+	uint32_t lock;
+	uint32_t fault_epoch; /* bumped by a faulting MPS client */
+	uint64_t busy_until[FAKE_SLOTS];
+};
+static struct fake_gpu local_gpu, *gpu = &local_gpu;
 static uint64_t my_last_end_ns; /* when this process's last kernel ends */
+static bool mps_client;		/* CUDA_MPS_PIPE_DIRECTORY was set at cuInit */
+static uint32_t fault_epoch_seen;
+static CUresult sticky; /* this process's context failed */
 
 static void gpu_attach(void)
 {
 	const char *path = getenv("FAKECUDA_SHARED_GPU");
 	int fd = path && *path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	const char *pipe = getenv("CUDA_MPS_PIPE_DIRECTORY");
 
+	mps_client = pipe && *pipe;
 	if (fd < 0)
 		return;
-	if (ftruncate(fd, sizeof(uint64_t)) == 0) {
-		void *p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ftruncate(fd, sizeof(struct fake_gpu)) == 0) {
+		void *p = mmap(NULL, sizeof(struct fake_gpu), PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
 		if (p != MAP_FAILED)
-			gpu_busy_until = p;
+			gpu = p;
 	}
 	close(fd);
+	fault_epoch_seen = __atomic_load_n(&gpu->fault_epoch, __ATOMIC_ACQUIRE);
 }
 
+static void gpu_lock(void)
+{
+	while (__atomic_exchange_n(&gpu->lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void gpu_unlock(void)
+{
+	__atomic_store_n(&gpu->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The groups the current context's kernels hold: its own under MPS, else
+ * the whole GPU (contexts of different processes time-slice). */
+static uint32_t held_slots(void)
+{
+	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
+	return mps_client && c && c->slots ? c->slots : FAKE_ALL_SLOTS;
+}
+
+static uint64_t busy_until(uint32_t slots)
+{
+	uint64_t busy = 0;
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (slots >> i & 1) {
+			uint64_t b = __atomic_load_n(&gpu->busy_until[i], __ATOMIC_RELAXED);
+			busy = b > busy ? b : busy;
+		}
+	return busy;
+}
+
+/* `duration_ns` is what the work takes on the whole GPU. */
 static uint64_t gpu_run(uint64_t duration_ns)
 {
-	uint64_t now = now_ns(), old = __atomic_load_n(gpu_busy_until, __ATOMIC_RELAXED), start;
+	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
+	uint32_t slots = held_slots();
+	uint64_t now = now_ns(), start, end;
 
-	do {
-		start = old > now ? old : now;
-	} while (!__atomic_compare_exchange_n(gpu_busy_until, &old, start + duration_ns, true,
-					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	__atomic_store_n(&my_last_end_ns, start + duration_ns, __ATOMIC_RELAXED);
-	return start + duration_ns;
+	if (c && c->sms)
+		duration_ns = duration_ns * FAKE_SMS / c->sms;
+	gpu_lock();
+	start = busy_until(slots);
+	start = start > now ? start : now;
+	end = start + duration_ns;
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (slots >> i & 1)
+			__atomic_store_n(&gpu->busy_until[i], end, __ATOMIC_RELAXED);
+	gpu_unlock();
+	__atomic_store_n(&my_last_end_ns, end, __ATOMIC_RELAXED);
+	return end;
+}
+
+/* What a synchronisation reports: this process's fault, or another MPS
+ * client's, which ends every client of the server. */
+static CUresult gpu_error(void)
+{
+	if (sticky)
+		return sticky;
+	if (mps_client && __atomic_load_n(&gpu->fault_epoch, __ATOMIC_ACQUIRE) != fault_epoch_seen)
+		sticky = CUDA_ERROR_MPS_CLIENT_TERMINATED;
+	return sticky;
+}
+
+static void gpu_fault(void)
+{
+	sticky = CUDA_ERROR_ILLEGAL_ADDRESS;
+	if (mps_client)
+		fault_epoch_seen = __atomic_add_fetch(&gpu->fault_epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 static void sleep_until(uint64_t until)
@@ -460,7 +549,139 @@ EXPORT CUresult cuCtxSynchronize(void)
 	COUNT();
 	REQUIRE_INIT();
 	gpu_wait();
+	return gpu_error();
+}
+
+/* ---- SM resources and green contexts ------------------------------------ */
+
+/* A resource remembers its groups in the padding the real driver keeps for
+ * itself. */
+static uint32_t *resource_slots(CUdevResource *r)
+{
+	return (uint32_t *)(void *)r->_internal_padding;
+}
+
+EXPORT CUresult cuDeviceGetDevResource(CUdevice dev, CUdevResource *r, CUdevResourceType type)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count)
+		return CUDA_ERROR_INVALID_DEVICE;
+	if (!r || type != CU_DEV_RESOURCE_TYPE_SM)
+		return CUDA_ERROR_INVALID_VALUE;
+	memset(r, 0, sizeof(*r));
+	r->type = CU_DEV_RESOURCE_TYPE_SM;
+	r->sm.smCount = FAKE_SMS;
+	r->sm.minSmPartitionSize = FAKE_GROUP_SMS;
+	r->sm.smCoscheduledAlignment = FAKE_GROUP_SMS;
+	*resource_slots(r) = FAKE_ALL_SLOTS;
 	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDevSmResourceSplitByCount(CUdevResource *result, unsigned *nb,
+					    const CUdevResource *input, CUdevResource *remaining,
+					    unsigned flags, unsigned min_count)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!nb || !input || min_count != FAKE_GROUP_SMS || input->sm.smCount != FAKE_SMS)
+		return CUDA_ERROR_INVALID_VALUE; /* only the whole GPU, in groups of 8 */
+	if (!result) {
+		*nb = FAKE_GROUPS;
+		return CUDA_SUCCESS;
+	}
+	unsigned n = *nb < FAKE_GROUPS ? *nb : FAKE_GROUPS;
+	for (unsigned i = 0; i < n; i++) {
+		memset(&result[i], 0, sizeof(result[i]));
+		result[i].type = CU_DEV_RESOURCE_TYPE_SM;
+		result[i].sm.smCount = FAKE_GROUP_SMS;
+		result[i].sm.minSmPartitionSize = FAKE_GROUP_SMS;
+		result[i].sm.smCoscheduledAlignment = FAKE_GROUP_SMS;
+		*resource_slots(&result[i]) = 1u << i;
+	}
+	if (remaining) {
+		memset(remaining, 0, sizeof(*remaining));
+		remaining->type = CU_DEV_RESOURCE_TYPE_SM;
+		remaining->sm.smCount = FAKE_SMS - n * FAKE_GROUP_SMS;
+		uint32_t slots = n < FAKE_GROUPS ? ((1u << FAKE_GROUPS) - 1) & ~((1u << n) - 1) : 0;
+		*resource_slots(remaining) = slots | 1u << FAKE_REMAINDER_SLOT;
+	}
+	*nb = n;
+	return CUDA_SUCCESS;
+}
+
+struct fake_desc {
+	uint32_t slots, sms;
+};
+
+EXPORT CUresult cuDevResourceGenerateDesc(CUdevResourceDesc *desc, CUdevResource *r, unsigned n)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!desc || !r || !n)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_desc *d = calloc(1, sizeof(*d));
+	for (unsigned i = 0; i < n; i++) {
+		if (*resource_slots(&r[i]) & d->slots) {
+			free(d);
+			return CUDA_ERROR_INVALID_RESOURCE_CONFIGURATION;
+		}
+		d->slots |= *resource_slots(&r[i]);
+		d->sms += r[i].sm.smCount;
+	}
+	*desc = (CUdevResourceDesc)d;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *green, CUdevResourceDesc desc, CUdevice dev,
+				 unsigned flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	const struct fake_desc *d = (const struct fake_desc *)desc;
+	if (!green || !d || dev < 0 || dev >= device_count ||
+	    !(flags & CU_GREEN_CTX_DEFAULT_STREAM))
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_ctx *c = calloc(1, sizeof(*c));
+	*c = (struct fake_ctx){.device = dev, .slots = d->slots, .sms = d->sms};
+	*green = (CUgreenCtx)c;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxFromGreenCtx(CUcontext *ctx, CUgreenCtx green)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!ctx || !green)
+		return CUDA_ERROR_INVALID_VALUE;
+	*ctx = (CUcontext)green; /* the same object: a green context is one */
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGreenCtxDestroy(CUgreenCtx green)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!green)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (current_ctx == (CUcontext)green)
+		current_ctx = NULL;
+	free(green);
+	return CUDA_SUCCESS;
+}
+
+/* For tests: the SMs the current context's kernels run on (0: none current). */
+EXPORT unsigned fakecuda_current_sms(void)
+{
+	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
+	return c ? (c->sms ? c->sms : FAKE_SMS) : 0;
+}
+
+/* … and which groups (bit 16: the remainder). */
+EXPORT unsigned fakecuda_current_slots(void)
+{
+	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
+	return c ? (c->slots ? c->slots : FAKE_ALL_SLOTS) : 0;
 }
 
 /* ---- streams and capture ------------------------------------------------ */
@@ -494,7 +715,7 @@ static CUresult stream_sync(void)
 {
 	REQUIRE_INIT();
 	gpu_wait();
-	return CUDA_SUCCESS;
+	return gpu_error();
 }
 
 EXPORT CUresult cuStreamSynchronize(CUstream s)
@@ -675,7 +896,11 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 	struct fake_stream *fs = stream_of(s, ptsz);
 	if (fs->capture)
 		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_KERNEL, k->duration_ns, NULL);
+	if (sticky)
+		return sticky;
 	gpu_run(k->duration_ns);
+	if (strncmp(k->name, "fault", 5) == 0)
+		gpu_fault();
 	return CUDA_SUCCESS;
 }
 
@@ -1260,7 +1485,7 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	/* the event completes once this process's work before it is done and the
 	 * GPU is free for it, as a real one completes when its context runs */
 	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
-	uint64_t busy = __atomic_load_n(gpu_busy_until, __ATOMIC_RELAXED);
+	uint64_t busy = busy_until(held_slots());
 	at = end > at ? end : at;
 	((struct fake_event *)e)->at_ns = busy > at ? busy : at;
 	return CUDA_SUCCESS;
@@ -1290,7 +1515,7 @@ EXPORT CUresult cuEventSynchronize(CUevent e)
 	COUNT();
 	REQUIRE_INIT();
 	sleep_until(((struct fake_event *)e)->at_ns);
-	return CUDA_SUCCESS;
+	return gpu_error();
 }
 
 EXPORT CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Spatial partitions: the tenant's kernels run on its own SMs.
+ *
+ * cusliced writes, per device, which groups of the driver's SM split the
+ * tenant holds (policy/segment.h); the split is deterministic, so group g is
+ * the same SMs in every process. Here the shim builds a green context from
+ * those groups and makes it stand in for the device's primary context:
+ * cuDevicePrimaryCtxRetain hands it out, so the runtime (and with it
+ * PyTorch, Triton, cuBLAS) makes it current on every thread it uses, and
+ * cuCtxSetCurrent/cuCtxPushCurrent of the real primary context are turned
+ * into it. A green context shares the primary context's memory and modules,
+ * so allocations and functions stay usable everywhere; its default stream
+ * takes the place of the legacy one. Contexts the program creates itself
+ * (cuCtxCreate) get green contexts of their own from the same groups.
+ *
+ * One green context per device is shared by the process's threads, rather
+ * than one per thread: per-thread contexts would give every thread its own
+ * default stream, so work that one thread queues on "the" default stream
+ * (PyTorch's forward pass) would no longer be ordered before what another
+ * thread queues there (its autograd engine's backward pass). The driver's
+ * note that a green context is current to one thread at a time is about
+ * API calls racing on the context itself; tests/gpu/partition-threads.cu
+ * drives one shared green context from 16 threads (launches, copies, events,
+ * streams made and destroyed) and checks every result and every SM id.
+ *
+ * Under MPS (spatial mode) the tenant's processes join the MPS server of the
+ * daemon's choosing; its pipe directory is set before the driver loads.
+ * A fatal GPU error seen by any process is written to the segment, so the
+ * daemon can tell which tenant took the server down.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "shim.h"
+#include "stats.h"
+#include "tenant.h"
+#include "wrap.h"
+
+#define MAX_EXTRA 64
+
+struct green {
+	CUcontext primary; /* the real primary context it stands in for */
+	CUgreenCtx green;
+	CUcontext ctx; /* cuCtxFromGreenCtx(green) */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct green primaries[CUSLICE_MAX_DEVICES]; /* by CUdevice */
+static struct green extra[MAX_EXTRA];		    /* made for cuCtxCreate */
+static unsigned any_primary;			    /* a primary context is replaced */
+
+static struct {
+	__typeof__(&cuDeviceGetUuid_v2) get_uuid;
+	__typeof__(&cuDeviceGetDevResource) get_resource;
+	__typeof__(&cuDevSmResourceSplitByCount) split;
+	__typeof__(&cuDevResourceGenerateDesc) describe;
+	__typeof__(&cuGreenCtxCreate) create;
+	__typeof__(&cuGreenCtxDestroy) destroy;
+	__typeof__(&cuCtxFromGreenCtx) as_context;
+	__typeof__(&cuCtxSetCurrent) set_current;
+	__typeof__(&cuDevicePrimaryCtxRelease_v2) release;
+} drv;
+
+static bool bind(void)
+{
+	if (drv.as_context)
+		return true;
+#define SYM(field, name) drv.field = (__typeof__(drv.field))shim_driver_symbol(name)
+	SYM(get_uuid, "cuDeviceGetUuid_v2");
+	SYM(get_resource, "cuDeviceGetDevResource");
+	SYM(split, "cuDevSmResourceSplitByCount");
+	SYM(describe, "cuDevResourceGenerateDesc");
+	SYM(create, "cuGreenCtxCreate");
+	SYM(destroy, "cuGreenCtxDestroy");
+	SYM(set_current, "cuCtxSetCurrent");
+	SYM(release, "cuDevicePrimaryCtxRelease_v2");
+	SYM(as_context, "cuCtxFromGreenCtx");
+#undef SYM
+	return drv.get_uuid && drv.get_resource && drv.split && drv.describe && drv.create &&
+	       drv.destroy && drv.set_current && drv.release && drv.as_context;
+}
+
+/* The segment's entry for CUDA device `dev`, matched by UUID (under MPS the
+ * process sees its GPU as device 0 whatever the daemon's index); NULL when
+ * the tenant's work there is not partitioned. */
+static const struct cuslice_partition *partition_of(CUdevice dev)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	CUuuid uuid;
+
+	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) || dev < 0 || !bind() ||
+	    drv.get_uuid(&uuid, dev) != CUDA_SUCCESS)
+		return NULL;
+	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++) {
+		const struct cuslice_partition *p = &seg->partitions[i];
+		if (memcmp(seg->devices[i].uuid, uuid.bytes, 16) == 0)
+			return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder ? p
+											     : NULL;
+	}
+	return NULL;
+}
+
+bool partition_active(CUdevice dev)
+{
+	return partition_of(dev) != NULL;
+}
+
+/* A green context on the partition's SMs; the reason on failure. */
+static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct green *ret)
+{
+	CUdevResource all, groups[64], rest, picked[65];
+	CUdevResourceDesc desc;
+	unsigned n = 0, k = 0;
+	uint64_t mask = __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE);
+	CUresult rc = drv.get_resource(dev, &all, CU_DEV_RESOURCE_TYPE_SM);
+
+	if (rc == CUDA_SUCCESS)
+		rc = drv.split(NULL, &n, &all, NULL, 0, p->group_sms);
+	if (rc == CUDA_SUCCESS && n > 64)
+		n = 64;
+	if (rc == CUDA_SUCCESS)
+		rc = drv.split(groups, &n, &all, &rest, 0, p->group_sms);
+	if (rc != CUDA_SUCCESS) {
+		shim_log("cannot split device %d's SMs into groups of %u (CUDA error %d); its "
+			 "partition cannot be honoured, so its contexts are refused",
+			 dev, p->group_sms, rc);
+		return rc;
+	}
+	for (unsigned g = 0; g < 64; g++) {
+		if (!(mask >> g & 1))
+			continue;
+		if (g >= n) {
+			shim_log("device %d splits into %u groups of %u SMs; the partition names "
+				 "group %u, so its contexts are refused",
+				 dev, n, p->group_sms, g);
+			return CUDA_ERROR_INVALID_VALUE;
+		}
+		picked[k++] = groups[g];
+	}
+	if (p->remainder && rest.sm.smCount)
+		picked[k++] = rest;
+	rc = drv.describe(&desc, picked, k);
+	if (rc == CUDA_SUCCESS)
+		rc = drv.create(&ret->green, desc, dev, CU_GREEN_CTX_DEFAULT_STREAM);
+	if (rc == CUDA_SUCCESS) {
+		rc = drv.as_context(&ret->ctx, ret->green);
+		if (rc != CUDA_SUCCESS)
+			drv.destroy(ret->green);
+	}
+	if (rc != CUDA_SUCCESS)
+		shim_log("cannot make a green context on device %d's %u SMs (CUDA error %d); its "
+			 "contexts are refused",
+			 dev, p->sms, rc);
+	return rc;
+}
+
+CUresult partition_primary(CUcontext *pctx, CUdevice dev)
+{
+	const struct cuslice_partition *p = partition_of(dev);
+	CUresult rc = CUDA_SUCCESS;
+
+	if (!p)
+		return CUDA_SUCCESS;
+	if (dev >= CUSLICE_MAX_DEVICES)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	struct green *g = &primaries[dev];
+	if (!g->ctx) {
+		rc = build(dev, p, g);
+		if (rc == CUDA_SUCCESS) {
+			g->primary = *pctx;
+			__atomic_store_n(&any_primary, 1, __ATOMIC_RELEASE);
+		}
+	}
+	if (rc == CUDA_SUCCESS)
+		*pctx = g->ctx;
+	pthread_mutex_unlock(&lock);
+	if (rc != CUDA_SUCCESS)
+		drv.release(dev); /* the retain that succeeded */
+	return rc;
+}
+
+CUresult partition_new_context(CUcontext *pctx, CUdevice dev)
+{
+	const struct cuslice_partition *p = partition_of(dev);
+	struct green g = {0};
+	CUresult rc;
+
+	if (!p)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	struct green *slot = extra;
+	while (slot < extra + MAX_EXTRA && slot->ctx)
+		slot++;
+	rc = slot == extra + MAX_EXTRA ? CUDA_ERROR_OUT_OF_MEMORY : build(dev, p, &g);
+	if (rc == CUDA_SUCCESS) {
+		*slot = g;
+		*pctx = g.ctx;
+	}
+	pthread_mutex_unlock(&lock);
+	/* cuCtxCreate leaves the new context current */
+	return rc == CUDA_SUCCESS ? drv.set_current(g.ctx) : rc;
+}
+
+bool partition_destroy(CUcontext ctx, CUresult *rc)
+{
+	bool ours = false;
+
+	if (!ctx)
+		return false;
+	pthread_mutex_lock(&lock);
+	for (struct green *g = extra; g < extra + MAX_EXTRA; g++) {
+		if (g->ctx == ctx) {
+			*rc = drv.destroy(g->green);
+			memset(g, 0, sizeof(*g));
+			ours = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return ours;
+}
+
+void partition_primary_reset(CUdevice dev)
+{
+	if (dev < 0 || dev >= CUSLICE_MAX_DEVICES)
+		return;
+	pthread_mutex_lock(&lock);
+	if (primaries[dev].ctx)
+		drv.destroy(primaries[dev].green);
+	memset(&primaries[dev], 0, sizeof(primaries[dev]));
+	pthread_mutex_unlock(&lock);
+}
+
+/* The green context standing in for `ctx`, if it is a replaced primary. */
+static CUcontext stand_in(CUcontext ctx)
+{
+	if (likely(!__atomic_load_n(&any_primary, __ATOMIC_ACQUIRE)) || !ctx)
+		return ctx;
+	for (int i = 0; i < CUSLICE_MAX_DEVICES; i++)
+		if (primaries[i].primary == ctx && primaries[i].ctx)
+			return primaries[i].ctx;
+	return ctx;
+}
+
+SHIM_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
+{
+	WRAP_RESOLVE(cuCtxSetCurrent);
+	stats_count(HOOK_cuCtxSetCurrent);
+	return wrap_result(HOOK_cuCtxSetCurrent, REAL(cuCtxSetCurrent)(stand_in(ctx)));
+}
+
+SHIM_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext ctx)
+{
+	WRAP_RESOLVE(cuCtxPushCurrent_v2);
+	stats_count(HOOK_cuCtxPushCurrent_v2);
+	return wrap_result(HOOK_cuCtxPushCurrent_v2, REAL(cuCtxPushCurrent_v2)(stand_in(ctx)));
+}
+
+SHIM_EXPORT CUresult cuCtxPushCurrent(CUcontext ctx)
+{
+	WRAP_RESOLVE(cuCtxPushCurrent);
+	stats_count(HOOK_cuCtxPushCurrent);
+	return wrap_result(HOOK_cuCtxPushCurrent, REAL(cuCtxPushCurrent)(stand_in(ctx)));
+}
+
+/* A program's own green contexts would escape the partition. */
+SHIM_EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev,
+				      unsigned int flags)
+{
+	WRAP_RESOLVE(cuGreenCtxCreate);
+	stats_count(HOOK_cuGreenCtxCreate);
+	if (partition_active(dev)) {
+		static bool said;
+		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+			shim_log("this tenant's work on device %d is held to its SM partition; "
+				 "green contexts of the program's own are refused",
+				 dev);
+		return wrap_result(HOOK_cuGreenCtxCreate, CUDA_ERROR_NOT_PERMITTED);
+	}
+	return wrap_result(HOOK_cuGreenCtxCreate, REAL(cuGreenCtxCreate)(phCtx, desc, dev, flags));
+}
+
+void partition_join_mps(void)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	char pipe[CUSLICE_MPS_PIPE_MAX];
+
+	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg))
+		return;
+	memcpy(pipe, seg->mps_pipe, sizeof(pipe));
+	pipe[sizeof(pipe) - 1] = '\0';
+	if (!pipe[0])
+		return;
+	const char *was = getenv("CUDA_MPS_PIPE_DIRECTORY");
+	if (was && strcmp(was, pipe) != 0)
+		shim_log(
+			"CUDA_MPS_PIPE_DIRECTORY=\"%s\" replaced by cusliced's MPS server for this "
+			"tenant, \"%s\"",
+			was, pipe);
+	setenv("CUDA_MPS_PIPE_DIRECTORY", pipe, 1);
+}
+
+bool partition_fatal(CUresult rc)
+{
+	switch ((int)rc) {
+	case CUDA_ERROR_ILLEGAL_ADDRESS:
+	case CUDA_ERROR_HARDWARE_STACK_ERROR:
+	case CUDA_ERROR_ILLEGAL_INSTRUCTION:
+	case CUDA_ERROR_MISALIGNED_ADDRESS:
+	case CUDA_ERROR_INVALID_ADDRESS_SPACE:
+	case CUDA_ERROR_INVALID_PC:
+	case CUDA_ERROR_LAUNCH_FAILED:
+	case CUDA_ERROR_MPS_RPC_FAILURE:
+	case CUDA_ERROR_MPS_SERVER_NOT_READY:
+	case CUDA_ERROR_MPS_CLIENT_TERMINATED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void partition_fault(CUresult rc)
+{
+	static int said;
+	struct cuslice_segment *seg = tenant_segment();
+	struct timespec ts;
+
+	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) ||
+	    __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return; /* a context's first fatal error says who; the rest follow from it */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	__atomic_store_n(&seg->fault.pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&seg->fault.code, (int32_t)rc, __ATOMIC_RELAXED);
+	__atomic_store_n(&seg->fault.time_ns, (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec,
+			 __ATOMIC_RELEASE);
+}
+
+void partition_forget_all(void)
+{
+	memset(primaries, 0, sizeof(primaries));
+	memset(extra, 0, sizeof(extra));
+	any_primary = 0;
+	pthread_mutex_init(&lock, NULL);
+}
