@@ -23,6 +23,7 @@
 #include "run.h"
 #include "shim-path.h"
 #include "stats-summary.h"
+#include "policy/smplan.h"
 #include "tenant-segment.h"
 
 /* How far a paced command may run ahead of its share: a few kernels. */
@@ -43,6 +44,13 @@ static const char run_usage[] =
 	"      --limit P%       keep the GPU busy with COMMAND's kernels at most P% of the\n"
 	"                       time, even when nothing else runs: launches are paced by\n"
 	"                       their GPU time, measured as they run\n"
+	"      --sm N|P%        run COMMAND's kernels on N SMs (or P%% of them) of their own:\n"
+	"                       whole groups of the driver's SM split (8 SMs on Hopper), the\n"
+	"                       nearest to the ask; the 12 SMs an H200 leaves over are\n"
+	"                       granted where nearer. Under MPS (CUDA_MPS_PIPE_DIRECTORY),\n"
+	"                       tenants on other groups run at the same time\n"
+	"      --sm-groups LIST the split's groups by number instead: 0-6, 0,2,4,\n"
+	"                       7-13,remainder (to pin tenants or compare placements)\n"
 	"      --profile FILE   charge COMMAND's kernels what a profile recorded by\n"
 	"                       `cuslice profile` says they cost alone (never less), so\n"
 	"                       that --limit holds to P% of what COMMAND does alone\n"
@@ -61,6 +69,7 @@ struct run_options {
 	bool summary;
 	const char *stats_dir;
 	const char *profile;
+	const char *sm, *sm_groups;
 	char **command;
 };
 
@@ -72,6 +81,8 @@ static int parse(int argc, char **argv, struct run_options *ret)
 		{"device", required_argument, NULL, 'D'},
 		{"summary", no_argument, NULL, 's'},
 		{"profile", required_argument, NULL, 'p'},
+		{"sm", required_argument, NULL, 'S'},
+		{"sm-groups", required_argument, NULL, 'G'},
 		{"stats-dir", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -98,6 +109,12 @@ static int parse(int argc, char **argv, struct run_options *ret)
 		case 'p':
 			o.profile = optarg;
 			break;
+		case 'S':
+			o.sm = optarg;
+			break;
+		case 'G':
+			o.sm_groups = optarg;
+			break;
 		case 'd':
 			o.stats_dir = optarg;
 			break;
@@ -110,6 +127,10 @@ static int parse(int argc, char **argv, struct run_options *ret)
 				argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	if (o.sm && o.sm_groups) {
+		fprintf(stderr, "cuslice run: give --sm or --sm-groups, not both\n");
+		return -EINVAL;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "cuslice run: no command given; use: cuslice run [OPTIONS] -- "
@@ -207,6 +228,55 @@ static int parse_device(const char *text, int count, unsigned long *ret)
 	return 0;
 }
 
+/* --sm, --sm-groups: the partition on each of the command's GPUs. */
+static int plan_partitions(const struct run_options *o, const struct device_info *devices, int n,
+			   struct cuslice_segment *seg)
+{
+	const char *flag = o->sm ? "--sm" : "--sm-groups", *value = o->sm ? o->sm : o->sm_groups;
+	struct policy_sm_ask ask;
+	char err[256];
+
+	if (o->sm && policy_sm_parse(o->sm, &ask) < 0) {
+		fprintf(stderr,
+			"cuslice run: --sm \"%s\": give a number of SMs such as 32, or a share "
+			"such as 25%%\n",
+			o->sm);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct policy_sm_layout l;
+		struct policy_sm_grant g;
+		if (policy_sm_layout(devices[i].sm_total, devices[i].sm_group, devices[i].sm_groups,
+				     &l) < 0) {
+			fprintf(stderr,
+				"cuslice run: %s: GPU %d (%s) cannot be partitioned: its driver "
+				"has "
+				"no green contexts (CUDA 12.4 or later)\n",
+				flag, i, devices[i].name);
+			return -ENOTSUP;
+		}
+		if (o->sm && policy_sm_plan(&l, &ask, NULL, 1, &g, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cuslice run: --sm %s: %s\n", value, err);
+			return -ENOSPC;
+		}
+		if (o->sm_groups && policy_sm_groups_parse(&l, o->sm_groups, &g) < 0) {
+			fprintf(stderr,
+				"cuslice run: --sm-groups \"%s\": GPU %d splits into groups 0 to "
+				"%u of %u SMs%s; name them as 0-6, 0,2,4%s\n",
+				value, i, l.groups - 1, l.group_sms,
+				l.remainder ? " and a remainder" : "",
+				l.remainder ? " or 7-13,remainder" : "");
+			return -EINVAL;
+		}
+		seg->partitions[i] = (struct cuslice_partition){.groups = g.groups,
+								.group_sms = l.group_sms,
+								.remainder = (uint32_t)g.remainder,
+								.generation = 1,
+								.sms = g.sms};
+	}
+	return 0;
+}
+
 /* --device and --vram: which GPUs the command gets, and the tenant segment
  * that holds their quotas. Everything is checked before anything runs. */
 static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
@@ -227,11 +297,15 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 			o->limit);
 		return -EINVAL;
 	}
-	if (!o->vram && !o->device && !o->limit)
+	bool sm = o->sm || o->sm_groups;
+	if (!o->vram && !o->device && !o->limit && !sm)
 		return 0;
 	if ((r = devices_query(devices, &count, err, sizeof(err))) < 0) {
 		fprintf(stderr, "cuslice run: %s needs the GPU driver: %s\n",
-			o->vram ? "--vram" : "--device", err);
+			o->vram ? "--vram"
+			: sm	? "--sm"
+				: "--device",
+			err);
 		return r;
 	}
 	n = count;
@@ -248,16 +322,17 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 			return r;
 		}
 	}
-	if (!o->vram && !o->limit)
+	if (!o->vram && !o->limit && !sm)
 		return 0;
 	const char *daemon = getenv("CUSLICE_SOCKET");
 	if (!daemon || !*daemon)
 		daemon = "/run/cuslice/tenant.sock";
 	if (access(daemon, F_OK) == 0) {
+		const char *flag = o->vram ? "--vram" : o->limit ? "--limit" : "--sm";
 		fprintf(stderr,
-			"cuslice run: --vram %s: cusliced manages quotas on this machine (%s); "
-			"an admin sets them with `cuslice set TENANT --vram SIZE`\n",
-			o->vram, daemon);
+			"cuslice run: %s: cusliced manages quotas on this machine (%s); an admin "
+			"sets them with `cuslice set TENANT %s VALUE`\n",
+			flag, daemon, flag);
 		return -EEXIST;
 	}
 	for (int i = 0; i < n; i++)
@@ -280,6 +355,10 @@ static int setup_quota(const struct run_options *o, struct tenant_segment **ret)
 	}
 	seg->sched.burst_ns = RUN_BURST_NS;
 	seg->sched.share_ppm = limit_ppm;
+	if (sm && (r = plan_partitions(o, devices, n, seg)) < 0) {
+		tenant_segment_free(t);
+		return r;
+	}
 	setenv("CUSLICE_SEGMENT", tenant_segment_path(t), 1);
 	*ret = t;
 	return 0;

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a process sees of its SM partition, on fakecuda.
+ *
+ *   partition-workload KERNELS KERNEL_US [fault]
+ *
+ * Retains the primary context as the runtime does, then prints, one
+ * "key value" a line: the SMs and groups the current context runs on (from
+ * fakecuda), the same as seen from a second thread, and from a context of
+ * its own (cuCtxCreate); what cuGreenCtxCreate answers; the wall time of
+ * KERNELS kernels of KERNEL_US each (on the whole GPU), launched back to
+ * back and synchronised. With "fault", one more kernel fails as an illegal
+ * address would, and the error the synchronisation gives is printed.
+ */
+#define _GNU_SOURCE
+#include <cuda.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+unsigned fakecuda_current_sms(void);
+unsigned fakecuda_current_slots(void);
+
+#define CHECK(call)                                                                               \
+	do {                                                                                      \
+		CUresult rc_ = (call);                                                            \
+		if (rc_ != CUDA_SUCCESS) {                                                        \
+			fprintf(stderr, "partition-workload: %s returned %d\n", #call, (int)rc_); \
+			exit(1);                                                                  \
+		}                                                                                 \
+	} while (0)
+
+static CUcontext primary;
+static unsigned thread_sms;
+
+static void *other_thread(void *arg)
+{
+	CHECK(cuCtxSetCurrent(primary));
+	thread_sms = fakecuda_current_sms();
+	return NULL;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	CUdevice dev;
+	CUcontext own;
+	CUmodule module;
+	CUfunction kernel, fault;
+	CUgreenCtx green;
+	pthread_t t;
+	char image[128];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: partition-workload KERNELS KERNEL_US [fault]\n");
+		return 2;
+	}
+	int kernels = atoi(argv[1]);
+	snprintf(image, sizeof(image), "kernel %s fault 1", argv[2]);
+
+	CHECK(cuInit(0));
+	CHECK(cuDeviceGet(&dev, 0));
+	CHECK(cuDevicePrimaryCtxRetain(&primary, dev));
+	CHECK(cuCtxSetCurrent(primary));
+	printf("sms %u\nslots %u\n", fakecuda_current_sms(), fakecuda_current_slots());
+	pthread_create(&t, NULL, other_thread, NULL);
+	pthread_join(t, NULL);
+	printf("thread_sms %u\n", thread_sms);
+
+	CHECK(cuCtxCreate(&own, NULL, 0, dev));
+	printf("own_context_sms %u\n", fakecuda_current_sms());
+	CHECK(cuCtxDestroy(own));
+	CHECK(cuCtxSetCurrent(primary));
+
+	CUdevResource all;
+	CUdevResourceDesc desc;
+	CHECK(cuDeviceGetDevResource(dev, &all, CU_DEV_RESOURCE_TYPE_SM));
+	CHECK(cuDevResourceGenerateDesc(&desc, &all, 1));
+	CUresult rc = cuGreenCtxCreate(&green, desc, dev, CU_GREEN_CTX_DEFAULT_STREAM);
+	printf("green_create %d\n", (int)rc);
+	if (rc == CUDA_SUCCESS)
+		CHECK(cuGreenCtxDestroy(green));
+
+	CHECK(cuModuleLoadData(&module, image));
+	CHECK(cuModuleGetFunction(&kernel, module, "kernel"));
+	CHECK(cuModuleGetFunction(&fault, module, "fault"));
+	double t0 = now_ms();
+	for (int i = 0; i < kernels; i++)
+		CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+	CHECK(cuCtxSynchronize());
+	printf("wall_ms %.1f\n", now_ms() - t0);
+	if (argc > 3 && strcmp(argv[3], "fault") == 0) {
+		CHECK(cuLaunchKernel(fault, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+		printf("sync_rc %d\n", (int)cuCtxSynchronize());
+	}
+	fflush(stdout);
+	CHECK(cuDevicePrimaryCtxRelease(dev));
+	return 0;
+}
