@@ -70,6 +70,7 @@ __attribute__((constructor)) static void shim_init(void)
 	shim_config.profile_path = env("CUSLICE_PROFILE");
 	shim_config.profile_out_path = env("CUSLICE_PROFILE_OUT");
 	shim_config.claims_glob = env("CUSLICE_CLAIMS");
+	shim_config.debug = env("CUSLICE_DEBUG") != NULL;
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 

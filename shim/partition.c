@@ -53,7 +53,6 @@ struct green {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct green primaries[CUSLICE_MAX_DEVICES]; /* by CUdevice */
 static struct green extra[MAX_EXTRA];		    /* made for cuCtxCreate */
-static unsigned any_primary;			    /* a primary context is replaced */
 
 static struct {
 	__typeof__(&cuDeviceGetUuid_v2) get_uuid;
@@ -94,15 +93,24 @@ static const struct cuslice_partition *partition_of(CUdevice dev)
 	struct cuslice_segment *seg = tenant_segment();
 	CUuuid uuid;
 
-	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) || dev < 0 || !bind() ||
-	    drv.get_uuid(&uuid, dev) != CUDA_SUCCESS)
+	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) || dev < 0)
 		return NULL;
+	if (!bind() || drv.get_uuid(&uuid, dev) != CUDA_SUCCESS) {
+		if (shim_config.debug)
+			shim_log("debug: device %d: the driver lacks green contexts or its UUID", dev);
+		return NULL;
+	}
 	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++) {
 		const struct cuslice_partition *p = &seg->partitions[i];
-		if (memcmp(seg->devices[i].uuid, uuid.bytes, 16) == 0)
-			return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder ? p
-											     : NULL;
+		if (memcmp(seg->devices[i].uuid, uuid.bytes, 16) != 0)
+			continue;
+		if (shim_config.debug)
+			shim_log("debug: device %d is the segment's %u: groups %#llx, remainder %u",
+				 dev, i, (unsigned long long)p->groups, p->remainder);
+		return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder ? p : NULL;
 	}
+	if (shim_config.debug)
+		shim_log("debug: device %d matches no device of the segment", dev);
 	return NULL;
 }
 
@@ -173,14 +181,16 @@ CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 	struct green *g = &primaries[dev];
 	if (!g->ctx) {
 		rc = build(dev, p, g);
-		if (rc == CUDA_SUCCESS) {
+		if (rc == CUDA_SUCCESS)
 			g->primary = *pctx;
-			__atomic_store_n(&any_primary, 1, __ATOMIC_RELEASE);
-		}
 	}
 	if (rc == CUDA_SUCCESS)
 		*pctx = g->ctx;
 	pthread_mutex_unlock(&lock);
+	if (shim_config.debug)
+		shim_log("debug: device %d: primary context %p stands in as green context %p (%u "
+			 "SMs): CUDA error %d",
+			 dev, (void *)g->primary, (void *)g->ctx, p->sms, rc);
 	if (rc != CUDA_SUCCESS)
 		drv.release(dev); /* the retain that succeeded */
 	return rc;
@@ -238,15 +248,67 @@ void partition_primary_reset(CUdevice dev)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The green context standing in for `ctx`, if it is a replaced primary. */
+/* Whether `ctx` is the primary context of a partitioned device; if so its
+ * stand-in is made (the runtime makes the primary context current before it
+ * retains it, so this is where it is first seen). Contexts found not to be
+ * primary are remembered, so each costs the lookup once. */
+static CUcontext find_primary(CUcontext ctx)
+{
+	static CUcontext others[16];
+	static unsigned nothers;
+	int count = 0;
+	CUcontext found = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < nothers && i < 16; i++)
+		if (others[i] == ctx) {
+			pthread_mutex_unlock(&lock);
+			return NULL;
+		}
+	pthread_mutex_unlock(&lock);
+	__typeof__(&cuDeviceGetCount) get_count =
+		(__typeof__(get_count))shim_driver_symbol("cuDeviceGetCount");
+	if (!get_count || get_count(&count) != CUDA_SUCCESS)
+		return NULL;
+	for (CUdevice dev = 0; dev < count && dev < CUSLICE_MAX_DEVICES && !found; dev++) {
+		CUcontext p;
+		if (!partition_of(dev) || REAL(cuDevicePrimaryCtxRetain)(&p, dev) != CUDA_SUCCESS)
+			continue;
+		if (p == ctx && partition_primary(&p, dev) == CUDA_SUCCESS)
+			found = p; /* the stand-in, which holds the primary context */
+		drv.release(dev);
+	}
+	if (!found) {
+		pthread_mutex_lock(&lock);
+		others[nothers++ % 16] = ctx;
+		pthread_mutex_unlock(&lock);
+	}
+	return found;
+}
+
+/* The green context standing in for `ctx`, if it is a partitioned device's
+ * primary context. */
 static CUcontext stand_in(CUcontext ctx)
 {
-	if (likely(!__atomic_load_n(&any_primary, __ATOMIC_ACQUIRE)) || !ctx)
+	struct cuslice_segment *seg = tenant_segment();
+
+	if (likely(!seg) || !ctx || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg))
 		return ctx;
-	for (int i = 0; i < CUSLICE_MAX_DEVICES; i++)
-		if (primaries[i].primary == ctx && primaries[i].ctx)
+	for (int i = 0; i < CUSLICE_MAX_DEVICES; i++) {
+		if (primaries[i].ctx == ctx)
+			return ctx;
+		if (primaries[i].primary == ctx && primaries[i].ctx) {
+			if (shim_config.debug)
+				shim_log("debug: context %p made current as its green stand-in %p",
+					 (void *)ctx, (void *)primaries[i].ctx);
 			return primaries[i].ctx;
-	return ctx;
+		}
+	}
+	CUcontext green = find_primary(ctx);
+	if (shim_config.debug)
+		shim_log("debug: context %p made current%s", (void *)ctx,
+			 green ? " as its green stand-in" : "");
+	return green ? green : ctx;
 }
 
 SHIM_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
@@ -346,6 +408,5 @@ void partition_forget_all(void)
 {
 	memset(primaries, 0, sizeof(primaries));
 	memset(extra, 0, sizeof(extra));
-	any_primary = 0;
 	pthread_mutex_init(&lock, NULL);
 }

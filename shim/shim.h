@@ -92,6 +92,7 @@ struct shim_config {
 	const char *profile_path;     /* CUSLICE_PROFILE: kernel costs to charge, or NULL */
 	const char *profile_out_path; /* CUSLICE_PROFILE_OUT: record them there, or NULL */
 	const char *claims_glob;      /* CUSLICE_CLAIMS: claim files to present to cusliced */
+	bool debug;		      /* CUSLICE_DEBUG: say what the shim decides, on stderr */
 };
 extern struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

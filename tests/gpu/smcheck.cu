@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where and how fast a compute-bound kernel runs, for the partition tests.
+//
+//   smcheck START END        kernels back to back from START to END
+//                            (CLOCK_MONOTONIC seconds); prints JSON: the
+//                            median milliseconds per kernel, the distinct SM
+//                            ids its blocks ran on, and the first error seen
+//   smcheck threads N        N host threads drive the process's one context
+//                            at once: each launches, copies, records events,
+//                            makes and destroys streams, and checks every
+//                            result; prints JSON
+//   smcheck fault            one kernel writes to an illegal address; prints
+//                            the error the synchronisation gives
+//
+// Built with -lcuda: it asks the driver how many SMs its current context has.
+// The kernel: 64 blocks per SM of the whole GPU (132 on an H200), each a fixed
+// chain of FMAs: many full waves on any partition, so its time is inversely
+// proportional to the SMs it gets.
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <thread>
+#include <vector>
+
+static double now_s()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__global__ void spin(unsigned *smids, float *sink, int rounds)
+{
+	float a = threadIdx.x * 1e-3f, b = 1.0001f;
+	for (int i = 0; i < rounds; i++)
+		a = fmaf(a, b, 1e-7f);
+	if (threadIdx.x == 0) {
+		unsigned sm;
+		asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+		smids[blockIdx.x] = sm;
+	}
+	if (a == 12345.0f)
+		sink[0] = a;
+}
+
+__global__ void fill(int *p, int n, int value)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n)
+		p[i] = value + i;
+}
+
+__global__ void poke(int *p)
+{
+	*p = 1;
+}
+
+static int blocks()
+{
+	int sms;
+	cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+	return 64 * sms; /* many full waves on any partition: time ~ 1 / SMs */
+}
+
+static int timed(double start, double end)
+{
+	int n = blocks();
+	unsigned *smids, *host = new unsigned[n];
+	float *sink;
+	cudaEvent_t a, b;
+	std::vector<double> ms;
+	bool seen[1024] = {};
+	int first_error = 0;
+
+	cudaMalloc(&smids, n * sizeof(unsigned));
+	cudaMalloc(&sink, sizeof(float));
+	cudaEventCreate(&a);
+	cudaEventCreate(&b);
+	spin<<<n, 256>>>(smids, sink, 4000); /* warm up */
+	cudaDeviceSynchronize();
+	while (now_s() < start)
+		;
+	while (now_s() < end) {
+		cudaEventRecord(a);
+		spin<<<n, 256>>>(smids, sink, 4000);
+		cudaEventRecord(b);
+		cudaError_t e = cudaEventSynchronize(b);
+		if (e != cudaSuccess) {
+			first_error = e;
+			break;
+		}
+		float t;
+		cudaEventElapsedTime(&t, a, b);
+		ms.push_back(t);
+	}
+	if (!first_error && cudaMemcpy(host, smids, n * sizeof(unsigned),
+				       cudaMemcpyDeviceToHost) == cudaSuccess)
+		for (int i = 0; i < n; i++)
+			seen[host[i] & 1023] = true;
+	int distinct = 0, lowest = -1, highest = -1;
+	for (int i = 0; i < 1024; i++)
+		if (seen[i]) {
+			distinct++;
+			lowest = lowest < 0 ? i : lowest;
+			highest = i;
+		}
+	std::sort(ms.begin(), ms.end());
+	CUcontext ctx = NULL;
+	CUdevResource res = {};
+	cuCtxGetCurrent(&ctx);
+	if (ctx)
+		cuCtxGetDevResource(ctx, &res, CU_DEV_RESOURCE_TYPE_SM);
+	printf("{\"context_sms\": %u, \"ms\": %.4f, \"kernels\": %zu, \"sms_used\": %d, \"lowest_sm\": %d, "
+	       "\"highest_sm\": %d, \"first_error\": %d, \"error_at\": %.3f}\n",
+	       res.sm.smCount, ms.empty() ? -1.0 : ms[ms.size() / 2], ms.size(), distinct, lowest, highest,
+	       first_error, first_error ? now_s() : 0.0);
+	return 0;
+}
+
+static int threads(int count)
+{
+	std::atomic<int> bad{0}, done{0};
+	std::vector<std::thread> pool;
+	const int n = 1 << 16;
+
+	for (int t = 0; t < count; t++)
+		pool.emplace_back([&, t] {
+			int *dev, *host = new int[n];
+			for (int round = 0; round < 200; round++) {
+				cudaStream_t s;
+				cudaEvent_t e;
+				if (cudaStreamCreateWithFlags(&s, round % 2 ? cudaStreamNonBlocking
+									    : cudaStreamDefault) ||
+				    cudaEventCreate(&e) || cudaMalloc(&dev, n * sizeof(int))) {
+					bad++;
+					return;
+				}
+				int value = t * 1000003 + round;
+				cudaStream_t where = round % 3 == 0 ? 0 : s; /* the legacy stream too */
+				fill<<<n / 256, 256, 0, where>>>(dev, n, value);
+				cudaEventRecord(e, where);
+				cudaStreamWaitEvent(s, e, 0);
+				cudaMemcpyAsync(host, dev, n * sizeof(int), cudaMemcpyDeviceToHost, s);
+				cudaStreamSynchronize(s);
+				for (int i = 0; i < n; i += 997)
+					if (host[i] != value + i)
+						bad++;
+				cudaFree(dev);
+				cudaEventDestroy(e);
+				cudaStreamDestroy(s);
+				done++;
+			}
+			delete[] host;
+		});
+	for (auto &th : pool)
+		th.join();
+	cudaError_t e = cudaDeviceSynchronize();
+	printf("{\"threads\": %d, \"rounds\": %d, \"wrong\": %d, \"error\": %d}\n", count,
+	       done.load(), bad.load(), (int)e);
+	return bad.load() || e != cudaSuccess;
+}
+
+static int fault()
+{
+	int *p = (int *)0x10;
+	poke<<<1, 1>>>(p);
+	cudaError_t e = cudaDeviceSynchronize();
+	printf("{\"fault_error\": %d, \"at\": %.3f}\n", (int)e, now_s());
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "threads") == 0)
+		return threads(atoi(argv[2]));
+	if (argc >= 2 && strcmp(argv[1], "fault") == 0)
+		return fault();
+	if (argc >= 3)
+		return timed(atof(argv[1]), atof(argv[2]));
+	fprintf(stderr, "usage: smcheck START END | threads N | fault\n");
+	return 2;
+}
