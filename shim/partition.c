@@ -97,7 +97,8 @@ static const struct cuslice_partition *partition_of(CUdevice dev)
 		return NULL;
 	if (!bind() || drv.get_uuid(&uuid, dev) != CUDA_SUCCESS) {
 		if (shim_config.debug)
-			shim_log("debug: device %d: the driver lacks green contexts or its UUID", dev);
+			shim_log("debug: device %d: the driver lacks green contexts or its UUID",
+				 dev);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++) {

@@ -5,6 +5,7 @@
  *   cuslice get tenants [-o json]
  *   cuslice describe TENANT [-o json]
  *   cuslice set TENANT --vram SIZE
+ *   cuslice set gpu N --mode timeslice|spatial|hybrid
  *
  * Tables by default; -o json prints the daemon's reply as it is, for scripts.
  */
@@ -31,7 +32,8 @@ static const char admin_usage[] =
 	"       cuslice describe TENANT [-o json]\n"
 	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
 	"                          [--priority high|normal] [--gpus all|N,M] [--enforce on|off]\n"
-	"                          [--audit on|off]\n"
+	"                          [--audit on|off] [--sm N|P%|none] [--isolated on|off]\n"
+	"       cuslice set gpu N --mode timeslice|spatial|hybrid\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
@@ -50,6 +52,19 @@ static const char admin_usage[] =
 	"                     get EPERM and cusliced logs them (default off)\n"
 	"      --audit on     the kernel counts the tenant's calls into libcuda.so.1 and\n"
 	"                     cusliced flags processes that go around the shim (default off)\n"
+	"      --sm N|P%      SMs of the tenant's own on GPUs in spatial mode (in hybrid\n"
+	"                     mode, for high-priority tenants): whole groups of the\n"
+	"                     driver's split (8 SMs on Hopper) nearest the ask, disjoint\n"
+	"                     from every other tenant's; refused when they do not fit.\n"
+	"                     Tenants without their own share the groups left (none: the\n"
+	"                     default). Processes started after the change get it\n"
+	"      --isolated on  never share an MPS server with other tenants (a fatal fault\n"
+	"                     in one MPS client ends them all): stays time-sliced\n"
+	"      --mode M       how GPU N is shared: timeslice (tenants take turns, shares by\n"
+	"                     GPU time; the default), spatial (every tenant on SMs of its\n"
+	"                     own, all at once under an MPS server cusliced runs), hybrid\n"
+	"                     (high-priority tenants on SMs of their own, the others take\n"
+	"                     turns on the rest)\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
@@ -57,6 +72,7 @@ static const char admin_usage[] =
 
 struct admin_options {
 	const char *vram, *weight, *limit, *priority, *gpus, *enforce, *audit, *socket, *output;
+	const char *sm, *isolated, *mode;
 	char **args;
 	int nargs;
 };
@@ -71,6 +87,9 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		{"gpus", required_argument, NULL, 'g'},
 		{"enforce", required_argument, NULL, 'e'},
 		{"audit", required_argument, NULL, 'a'},
+		{"sm", required_argument, NULL, 'S'},
+		{"isolated", required_argument, NULL, 'i'},
+		{"mode", required_argument, NULL, 'm'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -104,6 +123,15 @@ static int parse(int argc, char **argv, struct admin_options *o)
 			break;
 		case 'a':
 			o->audit = optarg;
+			break;
+		case 'S':
+			o->sm = optarg;
+			break;
+		case 'i':
+			o->isolated = optarg;
+			break;
+		case 'm':
+			o->mode = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -231,6 +259,31 @@ static void print_node(json_object *reply)
 	printf("audit probes    %d on the driver's entry points\n", json_object_get_int(v));
 	json_object_object_get_ex(kernel, "bypasses_found", &v);
 	printf("bypasses found  %lld\n", (long long)json_object_get_int64(v));
+	for (size_t i = 0; gpus && i < json_object_array_length(gpus); i++) {
+		json_object *g = json_object_array_get_idx(gpus, i), *mode, *mps, *sms, *group, *n,
+			    *rem, *running, *restarts, *faults, *last;
+		json_object_object_get_ex(g, "mode", &mode);
+		json_object_object_get_ex(g, "sms", &sms);
+		json_object_object_get_ex(g, "sm_group", &group);
+		json_object_object_get_ex(g, "sm_groups", &n);
+		json_object_object_get_ex(g, "sm_remainder", &rem);
+		json_object_object_get_ex(g, "mps", &mps);
+		json_object_object_get_ex(mps, "running", &running);
+		json_object_object_get_ex(mps, "restarts", &restarts);
+		json_object_object_get_ex(mps, "faults", &faults);
+		json_object_object_get_ex(mps, "last_fault", &last);
+		printf("GPU %zu           %s; %d SMs in %d groups of %d and %d left over\n", i,
+		       json_object_get_string(mode), json_object_get_int(sms),
+		       json_object_get_int(n), json_object_get_int(group),
+		       json_object_get_int(rem));
+		if (strcmp(json_object_get_string(mode), "timeslice") != 0)
+			printf("  MPS server    %s, %lld restarts, %lld faults%s%s\n",
+			       json_object_get_boolean(running) ? "running" : "not running",
+			       (long long)json_object_get_int64(restarts),
+			       (long long)json_object_get_int64(faults),
+			       *json_object_get_string(last) ? "; last: " : "",
+			       json_object_get_string(last));
+	}
 }
 
 static int print_reply(json_object *reply, const struct admin_options *o, const char *list_key)
@@ -280,9 +333,22 @@ int cuslice_admin(int argc, char **argv)
 	} else if (strcmp(verb, "describe") == 0 && o.nargs == 1) {
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
-	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 &&
-		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce ||
-		    o.audit)) {
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 2 && strcmp(o.args[0], "gpu") == 0 &&
+		   o.mode) {
+		char *end;
+		long g = strtol(o.args[1], &end, 10);
+		if (!*o.args[1] || *end || g < 0) {
+			fprintf(stderr, "cuslice set gpu: \"%s\" is not a GPU index\n", o.args[1]);
+			json_object_put(req);
+			return 2;
+		}
+		json_object_object_add(req, "op", json_object_new_string("set-gpu"));
+		json_object_object_add(req, "gpu", json_object_new_int((int)g));
+		json_object_object_add(req, "mode", json_object_new_string(o.mode));
+		list_key = "node";
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && !o.mode &&
+		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce || o.audit ||
+		    o.sm || o.isolated)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 		if (o.vram)
@@ -297,6 +363,10 @@ int cuslice_admin(int argc, char **argv)
 			json_object_object_add(req, "enforce", json_object_new_string(o.enforce));
 		if (o.audit)
 			json_object_object_add(req, "audit", json_object_new_string(o.audit));
+		if (o.sm)
+			json_object_object_add(req, "sm", json_object_new_string(o.sm));
+		if (o.isolated)
+			json_object_object_add(req, "isolated", json_object_new_string(o.isolated));
 		if (o.weight) {
 			char *end;
 			long long w = strtoll(o.weight, &end, 10);
@@ -312,9 +382,13 @@ int cuslice_admin(int argc, char **argv)
 		}
 	} else {
 		fprintf(stderr, "cuslice %s: expected %s\n", verb,
-			strcmp(verb, "get") == 0   ? "`cuslice get tenants` or `cuslice get node`"
-			: strcmp(verb, "set") == 0 ? "`cuslice set TENANT --vram SIZE`"
-						   : "`cuslice describe TENANT`");
+			strcmp(verb, "get") == 0 ? "`cuslice get tenants` or `cuslice get node`"
+			: strcmp(verb, "set") == 0
+				? "`cuslice set TENANT --vram SIZE` (or --weight, "
+				  "--limit, --priority, --gpus, --enforce, --audit, "
+				  "--sm, --isolated) or `cuslice set gpu N --mode "
+				  "MODE`"
+				: "`cuslice describe TENANT`");
 		json_object_put(req);
 		return 2;
 	}

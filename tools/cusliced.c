@@ -46,6 +46,9 @@ static const char usage[] =
 	"                            enforce mode, exit reports, audit)\n"
 	"      --metrics ADDR:PORT   serve /metrics for Prometheus there (default\n"
 	"                            127.0.0.1:9464; :9464 for every address; off)\n"
+	"      --mps-control PATH    the MPS control daemon cusliced runs for GPUs in spatial\n"
+	"                            or hybrid mode (default: nvidia-cuda-mps-control on\n"
+	"                            PATH, else /usr/local/nvidia/bin, /usr/bin)\n"
 	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
 	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
 	"                            and their GPUs, which they may always open)\n"
@@ -54,6 +57,7 @@ static const char usage[] =
 
 struct options {
 	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir, *metrics;
+	const char *mps_control;
 	bool no_bpf, deny_modeset, metrics_given;
 };
 
@@ -67,6 +71,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"bpf-dir", required_argument, NULL, 'b'},
 		{"no-bpf", no_argument, NULL, 'n'},
 		{"deny-modeset", no_argument, NULL, 'm'},
+		{"mps-control", required_argument, NULL, 'C'},
 		{"metrics", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -102,6 +107,9 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'm':
 			o->deny_modeset = true;
 			break;
+		case 'C':
+			o->mps_control = optarg;
+			break;
 		case 'M':
 			o->metrics = optarg;
 			o->metrics_given = true;
@@ -128,6 +136,30 @@ static int parse(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* nvidia-cuda-mps-control: given, else on PATH, else where drivers put it. */
+static const char *find_mps_control(const char *given)
+{
+	static char found[4096];
+	const char *path = getenv("PATH");
+	static const char *const dirs[] = {"/usr/local/nvidia/bin", "/usr/bin"};
+
+	if (given)
+		return given;
+	for (const char *p = path; p && *p;) {
+		size_t len = strcspn(p, ":");
+		snprintf(found, sizeof(found), "%.*s/nvidia-cuda-mps-control", (int)len, p);
+		if (len && access(found, X_OK) == 0)
+			return found;
+		p += len + (p[len] == ':');
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		snprintf(found, sizeof(found), "%s/nvidia-cuda-mps-control", dirs[i]);
+		if (access(found, X_OK) == 0)
+			return found;
+	}
+	return "nvidia-cuda-mps-control";
 }
 
 static int setup(struct daemon *d, const struct options *o)
@@ -167,10 +199,13 @@ static int setup(struct daemon *d, const struct options *o)
 		fprintf(stderr, "cusliced: cannot make %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
+	d->mps_control = find_mps_control(o->mps_control);
 	if (state_load(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cusliced: %s\n", err);
 		return -EINVAL;
 	}
+	if (spatial_replan(d, err, sizeof(err)) < 0) /* the partitions in force, kept */
+		fprintf(stderr, "cusliced: %s; GPUs not time-sliced run unpartitioned\n", err);
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
 	d->deny_modeset = o->deny_modeset;
@@ -258,6 +293,7 @@ static int serve(struct daemon *d)
 			break;
 		metrics_run(d); /* cheap when nothing is pending; answers scrapes */
 		sched_tick(d, now_ns());
+		spatial_tick(d, now_ns());
 		if (++ticks % AUDIT_TICKS == 0)
 			kernel_audit_scan(d);
 		uint64_t now = now_ns();

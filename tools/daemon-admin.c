@@ -8,7 +8,10 @@
  *    "weight": 3, "limit": "40%" | "none", "priority": "high" | "normal",
  *    "gpus": "0,1" | "all", "enforce": "on" | "off", "audit": "on" | "off"}
  *   (any of vram, weight, limit, priority, gpus, enforce, audit)
- *   {"op": "get-node"}: the GPUs and which kernel features are active
+ *   (and "sm": "25%" | "32" | "none", "isolated": "on" | "off")
+ *   {"op": "set-gpu", "gpu": 0, "mode": "timeslice" | "spatial" | "hybrid"}
+ *   {"op": "get-node"}: the GPUs (mode, SM split, MPS server) and which kernel
+ *    features are active
  *   {"op": "claim", "resource": "vram" | "sm" | "gpu", "gpus": {"0": 10}}: a new
  *    claim (the device plugin's); {"op": "get-claims"}
  *   {"op": "history", "minutes": 10}: per-tenant samples, one a second
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -118,6 +122,7 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 	json_object_object_add(o, "enforce", json_object_new_boolean(t->enforce));
 	json_object_object_add(o, "audit", json_object_new_boolean(t->audit));
 	json_object_object_add(o, "bypasses", json_object_new_int64((int64_t)t->bypasses));
+	json_object_object_add(o, "sm", spatial_tenant_json(d, t));
 	json_object_object_add(o, "devices", devices);
 	if (processes) {
 		json_object_object_add(o, "pids", pids);
@@ -151,6 +156,12 @@ static char *get_node(struct daemon *d)
 		json_object_object_add(g, "vram_bytes",
 				       json_object_new_int64((int64_t)d->devices[i].total));
 		json_object_object_add(g, "minor", json_object_new_int((int)d->devices[i].minor));
+		json_object *spatial = spatial_gpu_json(d, i);
+		json_object_object_foreach(spatial, key, value)
+		{
+			json_object_object_add(g, key, json_object_get(value));
+		}
+		json_object_put(spatial);
 		json_object_array_add(gpus, g);
 	}
 	bool active = strncmp(d->kernel.status, "active", 6) == 0;
@@ -245,7 +256,7 @@ static char *describe(struct daemon *d, const char *name)
 }
 
 struct set_request {
-	const char *vram, *limit, *priority, *gpus, *enforce, *audit;
+	const char *vram, *limit, *priority, *gpus, *enforce, *audit, *sm, *isolated;
 	int64_t weight; /* 0: not given */
 	bool has_weight;
 };
@@ -287,11 +298,20 @@ static char *set_check(struct daemon *d, const char *name, const struct set_requ
 			      "/kubepods/pod1",
 			      name ? name : "");
 	if (!q->vram && !q->limit && !q->has_weight && !q->priority && !q->gpus && !q->enforce &&
-	    !q->audit)
+	    !q->audit && !q->sm && !q->isolated)
 		return refuse(
 			"nothing to set for \"%s\"; give vram, weight, limit, priority, gpus, "
-			"enforce or audit",
+			"enforce, audit, sm or isolated",
 			name);
+	if (q->isolated && strcmp(q->isolated, "on") != 0 && strcmp(q->isolated, "off") != 0)
+		return refuse("isolated \"%s\": use on (never shares an MPS server: stays "
+			      "time-sliced) or off",
+			      q->isolated);
+	struct policy_sm_ask ask;
+	if (q->sm && strcmp(q->sm, "none") != 0 && policy_sm_parse(q->sm, &ask) < 0)
+		return refuse("sm \"%s\": give a number of SMs such as 32, a share such as 25%%, "
+			      "or none",
+			      q->sm);
 	if (q->audit && strcmp(q->audit, "on") != 0 && strcmp(q->audit, "off") != 0)
 		return refuse("audit \"%s\": use on (the kernel counts the tenant's calls into the "
 			      "driver) or off",
@@ -356,13 +376,70 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 		t->enforce = strcmp(q->enforce, "on") == 0;
 	if (q->audit)
 		t->audit = strcmp(q->audit, "on") == 0;
+	if (q->isolated)
+		t->isolated = strcmp(q->isolated, "on") == 0;
+	if (q->sm) {
+		t->has_sm = strcmp(q->sm, "none") != 0;
+		if (t->has_sm)
+			policy_sm_parse(q->sm, &t->sm);
+	}
+	/* SMs: planned with the change; an ask that does not fit changes nothing */
+	static struct policy_sm_grant grants[DAEMON_MAX_TENANTS][CUSLICE_MAX_DEVICES];
+	for (int i = 0; i < d->ntenants; i++)
+		memcpy(grants[i], d->tenants[i]->grants, sizeof(grants[i]));
+	if (spatial_replan(d, err, sizeof(err)) < 0) {
+		*t = was;
+		return refuse("sm: %s; nothing changed", err);
+	}
 	if (state_save(d, err, sizeof(err)) < 0) {
 		*t = was;
+		for (int i = 0; i < d->ntenants; i++)
+			memcpy(d->tenants[i]->grants, grants[i], sizeof(grants[i]));
+		spatial_replan(d, err, sizeof(err));
 		return refuse("%s; nothing changed", err);
 	}
 	tenants_apply_quota(d, t);
 	kernel_apply(d, t);
 	return describe(d, name);
+}
+
+static char *set_gpu(struct daemon *d, json_object *req)
+{
+	json_object *gpu;
+	enum gpu_mode mode;
+	char err[768];
+	int g = json_object_object_get_ex(req, "gpu", &gpu) &&
+				json_object_is_type(gpu, json_type_int)
+			? json_object_get_int(gpu)
+			: -1;
+
+	if (g < 0 || g >= d->ndevices)
+		return refuse("gpu: give a GPU index from 0 to %d", d->ndevices - 1);
+	if (spatial_mode_parse(field(req, "mode"), &mode) < 0)
+		return refuse(
+			"mode \"%s\": use timeslice (tenants take turns, by GPU time), "
+			"spatial (each on SMs of its own, under MPS) or hybrid (high-priority "
+			"tenants on SMs of their own, the others share the rest)",
+			field(req, "mode") ? field(req, "mode") : "");
+	if (mode != GPU_TIMESLICE && access(d->mps_control, X_OK) != 0)
+		return refuse("mode %s needs the MPS control daemon, and %s cannot be run (%s); "
+			      "give cusliced --mps-control PATH",
+			      spatial_mode_name(mode), d->mps_control, strerror(errno));
+	enum gpu_mode was = d->gpus[g].mode;
+	d->gpus[g].mode = mode;
+	if (spatial_replan(d, err, sizeof(err)) < 0) {
+		d->gpus[g].mode = was;
+		spatial_replan(d, err, sizeof(err));
+		return refuse("mode %s: %s; nothing changed", spatial_mode_name(mode), err);
+	}
+	if (state_save(d, err, sizeof(err)) < 0) {
+		d->gpus[g].mode = was;
+		spatial_replan(d, err, sizeof(err));
+		return refuse("%s; nothing changed", err);
+	}
+	events_emit(d, "gpu-mode", "", "GPU %d: %s (was %s)", g, spatial_mode_name(mode),
+		    spatial_mode_name(was));
+	return get_node(d);
 }
 
 char *admin_handle(struct daemon *d, const char *request)
@@ -375,7 +452,7 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = refuse("the request is not a JSON object");
 	else if (!op)
 		reply = refuse("the request has no \"op\"; ops: get-tenants, get-node, get-claims, "
-			       "claim, describe, set");
+			       "claim, describe, set, set-gpu");
 	else if (strcmp(op, "get-tenants") == 0)
 		reply = get_tenants(d);
 	else if (strcmp(op, "get-node") == 0)
@@ -386,6 +463,8 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = get_claims(d);
 	else if (strcmp(op, "history") == 0)
 		reply = history(d, req);
+	else if (strcmp(op, "set-gpu") == 0)
+		reply = set_gpu(d, req);
 	else if (strcmp(op, "describe") == 0)
 		reply = describe(d, field(req, "tenant"));
 	else if (strcmp(op, "set") == 0) {
@@ -395,7 +474,9 @@ char *admin_handle(struct daemon *d, const char *request)
 					.priority = field(req, "priority"),
 					.gpus = field(req, "gpus"),
 					.enforce = field(req, "enforce"),
-					.audit = field(req, "audit")};
+					.audit = field(req, "audit"),
+					.sm = field(req, "sm"),
+					.isolated = field(req, "isolated")};
 		if (json_object_object_get_ex(req, "weight", &w)) {
 			q.has_weight = true;
 			q.weight = json_object_is_type(w, json_type_int) ? json_object_get_int64(w)
@@ -404,7 +485,7 @@ char *admin_handle(struct daemon *d, const char *request)
 		reply = set(d, field(req, "tenant"), &q);
 	} else
 		reply = refuse("unknown op \"%s\"; ops: get-tenants, get-node, get-claims, claim, "
-			       "describe, set",
+			       "describe, set, set-gpu",
 			       op);
 	json_object_put(req);
 	return reply;

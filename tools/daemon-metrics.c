@@ -76,7 +76,7 @@ static uint64_t oom_events(const struct tenant *t, int g)
 
 static uint64_t sm_granted(const struct tenant *t, int g)
 {
-	return 0; /* time-sliced: no SMs are set aside */
+	return t->grants[g].sms; /* dedicated; 0 for shared or time-sliced */
 }
 
 /* One sample per tenant, in seconds from nanoseconds or as a count. */
@@ -109,10 +109,10 @@ static uint64_t launches(const struct tenant *t)
 	return t->launches_total;
 }
 
-static void per_device(FILE *f, struct daemon *d, const char *name, const char *extra,
+static void per_device(FILE *f, struct daemon *d, int g, const char *name, const char *extra,
 		       const char *extra_value, uint64_t v)
 {
-	for (int g = 0; g < d->ndevices; g++) {
+	{
 		char uuid[64], gpu[16];
 		policy_uuid_string(d->devices[g].uuid, uuid, sizeof(uuid));
 		snprintf(gpu, sizeof(gpu), "%d", g);
@@ -141,7 +141,8 @@ char *metrics_render(struct daemon *d, size_t *ret_len)
 	       "Allocations refused because they would pass the quota.");
 	per_gpu(f, d, "cuslice_oom_events_total", oom_events);
 	header(f, "cuslice_sm_granted", "gauge",
-	       "SMs set aside for the tenant (spatial mode; 0 when time-sliced).");
+	       "SMs set aside for the tenant alone (spatial and hybrid modes; 0 when it "
+	       "shares them).");
 	per_gpu(f, d, "cuslice_sm_granted", sm_granted);
 	header(f, "cuslice_gpu_time_seconds_total", "counter",
 	       "GPU time admitted for the tenant's launches, across its GPUs.");
@@ -152,10 +153,18 @@ char *metrics_render(struct daemon *d, size_t *ret_len)
 	       "Time the tenant's launchers waited for their share.");
 	per_tenant(f, d, "cuslice_throttled_seconds_total", true, throttled);
 	header(f, "cuslice_gpu_mode", "gauge", "How the GPU is shared: 1 for its mode.");
-	per_device(f, d, "cuslice_gpu_mode", "mode", "timeslice", 1);
+	for (int g = 0; g < d->ndevices; g++)
+		per_device(f, d, g, "cuslice_gpu_mode", "mode", spatial_mode_name(d->gpus[g].mode),
+			   1);
 	header(f, "cuslice_mps_restarts_total", "counter",
-	       "Restarts of the GPU's MPS server (spatial mode).");
-	per_device(f, d, "cuslice_mps_restarts_total", NULL, NULL, 0);
+	       "Restarts of the GPU's MPS server (spatial and hybrid modes).");
+	for (int g = 0; g < d->ndevices; g++)
+		per_device(f, d, g, "cuslice_mps_restarts_total", NULL, NULL,
+			   d->gpus[g].mps.restarts);
+	header(f, "cuslice_mps_faults_total", "counter",
+	       "Fatal faults that ended the clients of the GPU's MPS server.");
+	for (int g = 0; g < d->ndevices; g++)
+		per_device(f, d, g, "cuslice_mps_faults_total", NULL, NULL, d->gpus[g].mps.faults);
 	header(f, "cuslice_tenants", "gauge", "Tenants cusliced knows.");
 	fprintf(f, "cuslice_tenants %d\n", d->ntenants);
 	return fclose(f) == 0 ? text : (free(text), NULL);

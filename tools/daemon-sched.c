@@ -53,7 +53,11 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 		shares[i] = (struct policy_share){.weight = t->weight,
 						  .limit_ppm = t->limit_ppm,
 						  .active = active && !t->high};
-		high_active |= t->high && active;
+		/* one on SMs of its own (hybrid mode) waits behind no one */
+		bool own_sms = false;
+		for (int g = 0; g < d->ndevices; g++)
+			own_sms |= t->grants[g].sms > 0;
+		high_active |= t->high && active && !own_sms;
 	}
 	policy_shares(shares, d->ntenants);
 	/* while a latency-critical tenant has work, the others keep at most one

@@ -55,7 +55,51 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 	json_object *audit;
 	if (json_object_object_get_ex(entry, "audit", &audit))
 		t->audit = json_object_get_boolean(audit);
+	json_object *sm, *isolated, *grants;
+	if (json_object_object_get_ex(entry, "sm", &sm) &&
+	    policy_sm_parse(json_object_get_string(sm), &t->sm) == 0)
+		t->has_sm = true;
+	if (json_object_object_get_ex(entry, "isolated", &isolated))
+		t->isolated = json_object_get_boolean(isolated);
+	/* grants in force: kept by the next plan, so running processes keep their SMs */
+	if (json_object_object_get_ex(entry, "grants", &grants) &&
+	    json_object_is_type(grants, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(grants); i++) {
+			json_object *e = json_object_array_get_idx(grants, i), *v;
+			int g = json_object_object_get_ex(e, "gpu", &v) ? json_object_get_int(v)
+									: -1;
+			if (g < 0 || g >= d->ndevices)
+				continue;
+			if (json_object_object_get_ex(e, "groups", &v))
+				t->grants[g].groups = (uint64_t)json_object_get_int64(v);
+			if (json_object_object_get_ex(e, "remainder", &v))
+				t->grants[g].remainder = json_object_get_boolean(v);
+			if (json_object_object_get_ex(e, "sms", &v))
+				t->grants[g].sms = (uint32_t)json_object_get_int(v);
+		}
 	tenants_apply_quota(d, t);
+	return 0;
+}
+
+static int load_gpus(struct daemon *d, json_object *gpus, char *err, size_t errlen)
+{
+	for (size_t i = 0;
+	     json_object_is_type(gpus, json_type_array) && i < json_object_array_length(gpus);
+	     i++) {
+		json_object *e = json_object_array_get_idx(gpus, i), *g, *mode;
+		enum gpu_mode m;
+		if (!json_object_object_get_ex(e, "gpu", &g) ||
+		    !json_object_object_get_ex(e, "mode", &mode) ||
+		    spatial_mode_parse(json_object_get_string(mode), &m) < 0 ||
+		    json_object_get_int(g) < 0 || json_object_get_int(g) >= d->ndevices) {
+			snprintf(err, errlen,
+				 "%s: its GPU modes are malformed or made for another "
+				 "machine",
+				 d->state_path);
+			return -EINVAL;
+		}
+		d->gpus[json_object_get_int(g)].mode = m;
+	}
 	return 0;
 }
 
@@ -78,6 +122,9 @@ int state_load(struct daemon *d, char *err, size_t errlen)
 		if (r == 0)
 			r = load_tenant(d, name, entry, err, errlen);
 	}
+	json_object *gpus;
+	if (r == 0 && json_object_object_get_ex(root, "gpus", &gpus))
+		r = load_gpus(d, gpus, err, errlen);
 	json_object *claims;
 	if (r == 0 && json_object_object_get_ex(root, "claims", &claims) &&
 	    (!json_object_is_type(claims, json_type_array) || claims_load(d, claims) < 0)) {
@@ -110,6 +157,34 @@ static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
 		json_object_object_add(entry, "enforce", json_object_new_boolean(1));
 	if (t->audit)
 		json_object_object_add(entry, "audit", json_object_new_boolean(1));
+	if (t->has_sm) {
+		char ask[32];
+		if (t->sm.sms)
+			snprintf(ask, sizeof(ask), "%u", t->sm.sms);
+		else
+			snprintf(ask, sizeof(ask), "%u.%04u%%", t->sm.ppm / 10000,
+				 t->sm.ppm % 10000);
+		json_object_object_add(entry, "sm", json_object_new_string(ask));
+	}
+	if (t->isolated)
+		json_object_object_add(entry, "isolated", json_object_new_boolean(1));
+	json_object *grants = json_object_new_array();
+	for (int g = 0; g < d->ndevices; g++) {
+		if (!t->grants[g].sms)
+			continue;
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "gpu", json_object_new_int(g));
+		json_object_object_add(e, "groups",
+				       json_object_new_int64((int64_t)t->grants[g].groups));
+		json_object_object_add(e, "remainder",
+				       json_object_new_boolean(t->grants[g].remainder));
+		json_object_object_add(e, "sms", json_object_new_int((int)t->grants[g].sms));
+		json_object_array_add(grants, e);
+	}
+	if (json_object_array_length(grants))
+		json_object_object_add(entry, "grants", grants);
+	else
+		json_object_put(grants);
 	return entry;
 }
 
@@ -122,10 +197,21 @@ static json_object *state_json(const struct daemon *d)
 	for (int i = 0; i < d->ntenants; i++) {
 		const struct tenant *t = d->tenants[i];
 		if (t->configured || t->weight != 1 || t->limit_ppm || t->high || t->gpus_set ||
-		    t->enforce || t->audit)
+		    t->enforce || t->audit || t->has_sm || t->isolated)
 			json_object_object_add(tenants, t->name, tenant_state(d, t));
 	}
 	json_object_object_add(root, "tenants", tenants);
+	json_object *gpus = json_object_new_array();
+	for (int g = 0; g < d->ndevices; g++) {
+		if (d->gpus[g].mode == GPU_TIMESLICE)
+			continue;
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "gpu", json_object_new_int(g));
+		json_object_object_add(e, "mode",
+				       json_object_new_string(spatial_mode_name(d->gpus[g].mode)));
+		json_object_array_add(gpus, e);
+	}
+	json_object_object_add(root, "gpus", gpus);
 	if (d->nclaims)
 		json_object_object_add(root, "claims", claims_json(d));
 	return root;

@@ -106,6 +106,7 @@ int tenants_get(struct daemon *d, const char *name, struct tenant **ret)
 	}
 	tenants_apply_quota(d, t);
 	d->tenants[d->ntenants++] = t;
+	spatial_apply_tenant(d, t); /* its place where GPUs are partitioned */
 	*ret = t;
 	return 0;
 }

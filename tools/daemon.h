@@ -18,6 +18,7 @@
 
 #include "devices.h"
 #include "policy/size.h"
+#include "policy/smplan.h"
 #include "policy/wire.h"
 #include "proc-watch.h"
 
@@ -67,6 +68,33 @@ struct tenant {
 	int32_t slot_pid[CUSLICE_MAX_PROCS]; /* per process slot: whose count was read */
 	uint64_t slot_seen[CUSLICE_MAX_PROCS];
 	uint64_t active_until_ns; /* counts as active until then */
+	/* spatial and hybrid modes (daemon-spatial.c) */
+	struct policy_sm_ask sm; /* SMs asked for; valid when has_sm */
+	bool has_sm;
+	bool isolated; /* never shares an MPS server: stays time-sliced */
+	struct policy_sm_grant grants[CUSLICE_MAX_DEVICES]; /* dedicated SMs per GPU */
+	uint64_t seen_fault_ns;				    /* the last fault read */
+};
+
+enum gpu_mode {
+	GPU_TIMESLICE, /* separate contexts taking turns; shares by GPU time */
+	GPU_SPATIAL,   /* MPS, each tenant on SM groups of its own */
+	GPU_HYBRID,    /* MPS; high-priority tenants own SM groups, the rest share the others */
+};
+
+/* The MPS control daemon cusliced runs for a GPU in spatial or hybrid mode. */
+struct mps {
+	pid_t pid; /* nvidia-cuda-mps-control -f; 0: not running */
+	uint64_t started_ns, restarts, faults, retry_ns, log_offset;
+	uint64_t fault_ns;		 /* when the last fault handled happened */
+	char pipe[CUSLICE_MPS_PIPE_MAX]; /* CUDA_MPS_PIPE_DIRECTORY */
+	char log[4096];			 /* CUDA_MPS_LOG_DIRECTORY */
+	char last_fault[512];		 /* what the last fault did, for get node */
+};
+
+struct gpu_state {
+	enum gpu_mode mode;
+	struct mps mps;
 };
 
 struct daemon {
@@ -94,6 +122,8 @@ struct daemon {
 	struct claim claims[DAEMON_MAX_CLAIMS];
 	int nclaims;
 	bool deny_modeset; /* tenants may not open /dev/nvidia-modeset */
+	struct gpu_state gpus[CUSLICE_MAX_DEVICES];
+	const char *mps_control; /* the nvidia-cuda-mps-control binary */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;
@@ -155,6 +185,21 @@ int claims_present(struct daemon *d, struct tenant *t, const struct cuslice_hell
 		   size_t len, char *why, size_t whylen);
 json_object *claims_json(const struct daemon *d);
 int claims_load(struct daemon *d, json_object *list);
+
+/* daemon-spatial.c: per-GPU modes, SM partitions, the MPS servers. */
+const char *spatial_mode_name(enum gpu_mode mode);
+int spatial_mode_parse(const char *text, enum gpu_mode *ret);
+/* Plans every GPU's partitions from the tenants' asks and writes them to the
+ * segments; -ENOSPC (nothing changed) with the reason in `err` when the asks
+ * do not fit. */
+int spatial_replan(struct daemon *d, char *err, size_t errlen);
+/* A new tenant: its place on the GPUs that are not time-sliced. */
+void spatial_apply_tenant(struct daemon *d, struct tenant *t);
+/* Starts, watches and restarts MPS servers; finds faults. Every tick. */
+void spatial_tick(struct daemon *d, uint64_t now_ns);
+void spatial_stop_all(struct daemon *d);
+json_object *spatial_gpu_json(const struct daemon *d, int gpu);
+json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t);
 
 /* daemon-state.c */
 int state_load(struct daemon *d, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static void daemon_start(void)
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, STDERR_FILENO);
 		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
-		      state, "--no-bpf", NULL);
+		      state, "--no-bpf", "--mps-control", harness_path("FAKE_MPS_CONTROL"), NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
@@ -667,6 +668,284 @@ static void test_dead_launcher_stalls_no_one(void **state_)
 	set_opt("a", "--limit", "none");
 }
 
+/* ---- spatial and hybrid modes (fakecuda: 15 groups of 8 SMs and 12 left) ---- */
+
+static json_object *node(void)
+{
+	struct run_result r;
+	char *args[] = {"get", "node", "-o", "json", NULL};
+
+	cli(args, &r);
+	if (r.status != 0)
+		fail_msg("get node: %s", r.err);
+	return json_tokener_parse(r.out);
+}
+
+static json_object *at(json_object *o, const char *path)
+{
+	char key[128];
+	const char *dot;
+
+	while (o && (dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = json_object_is_type(o, json_type_array)
+			    ? json_object_array_get_idx(o, (size_t)atoi(key))
+			    : json_object_object_get(o, key);
+		path = dot + 1;
+	}
+	if (o && json_object_is_type(o, json_type_array))
+		return json_object_array_get_idx(o, (size_t)atoi(path));
+	return o ? json_object_object_get(o, path) : NULL;
+}
+
+static void set_gpu_mode(const char *mode, int expect)
+{
+	struct run_result r;
+	char *args[] = {"set", "gpu", "0", "--mode", (char *)mode, NULL};
+
+	cli(args, &r);
+	if (r.status != expect)
+		fail_msg("set gpu 0 --mode %s: exit %d: %s", mode, r.status, r.err);
+}
+
+static int control_pid(void)
+{
+	char path[4300];
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/mps0/control.pid", runtime);
+	FILE *f = fopen(path, "re");
+	if (f && fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/* Waits up to `ms` for the MPS control daemon to be other than `old`. */
+static int wait_control(int old, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		int pid = control_pid();
+		if (pid && pid != old && kill(pid, 0) == 0)
+			return pid;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* partition-workload KERNELS 1000 [fault] in cgroup `leaf`: its output. */
+static pid_t partition_in(const char *leaf, const char *kernels, bool fault, int *out)
+{
+	char *argv[] = {(char *)harness_path("PARTITION_WORKLOAD"), (char *)kernels, "1000",
+			fault ? "fault" : NULL, NULL};
+	return spawn_in(leaf, out, argv);
+}
+
+static void partition_result(pid_t pid, int out, char *text, size_t size)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < size && (r = read(out, text + n, size - n - 1)) > 0)
+		n += (size_t)r;
+	text[n] = '\0';
+	close(out);
+	waitpid(pid, NULL, 0);
+}
+
+static double field_of(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	if (!p)
+		fail_msg("no \"%s\" in: %s", key, text);
+	return strtod(p + strlen(key) + 1, NULL);
+}
+
+/* Spatial mode: cusliced runs the MPS control daemon for the GPU, tenants
+ * asking for SMs get disjoint groups and run at once, an ask that does not
+ * fit is refused with the reason and changes nothing, tenants without an
+ * ask share the groups left. */
+static void test_spatial_partitions(void **state_)
+{
+	struct run_result r;
+	char tenant[512], text[2][1024];
+	int out[2];
+
+	set_gpu_mode("spatial", 0);
+	int control = wait_control(0, 3000);
+	assert_true(control > 0);
+	json_object *n = node();
+	assert_string_equal(json_object_get_string(at(n, "gpus.0.mode")), "spatial");
+	assert_int_equal(json_object_get_int(at(n, "gpus.0.sm_groups")), 15);
+	assert_int_equal(json_object_get_int(at(n, "gpus.0.sm_remainder")), 12);
+	assert_true(json_object_get_boolean(at(n, "gpus.0.mps.running")));
+	json_object_put(n);
+	char env_path[4300], env_text[8192] = "";
+	snprintf(env_path, sizeof(env_path), "%s/mps0/control.env", runtime);
+	FILE *f = fopen(env_path, "re");
+	assert_non_null(f);
+	size_t len = fread(env_text, 1, sizeof(env_text) - 1, f);
+	env_text[len] = '\0';
+	fclose(f);
+	assert_non_null(strstr(env_text, "CUDA_VISIBLE_DEVICES=GPU-"));
+	assert_non_null(strstr(env_text, "CUDA_MPS_LOG_DIRECTORY="));
+
+	set_opt("a", "--sm", "56");
+	set_opt("b", "--sm", "50%"); /* 66 SMs: 8 groups nearest */
+	json_object *da = describe("a"), *db = describe("b");
+	assert_int_equal(json_object_get_int(at(da, "tenant.sm.partitions.0.sms")), 56);
+	assert_int_equal(json_object_get_int(at(db, "tenant.sm.partitions.0.sms")), 64);
+	assert_true(json_object_get_boolean(at(da, "tenant.sm.partitions.0.dedicated")));
+	assert_string_equal(json_object_get_string(at(da, "tenant.sm.partitions.0.groups")), "0-6");
+	assert_string_equal(json_object_get_string(at(db, "tenant.sm.partitions.0.groups")),
+			    "7-14");
+	json_object_put(da);
+	json_object_put(db);
+
+	/* no room for 24 more SMs: refused, nothing changed */
+	tenant_of("c", tenant, sizeof(tenant));
+	char *over[] = {"set", tenant, "--sm", "24", NULL};
+	cli(over, &r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "the asks need 18 groups of 8 SMs; the GPU has 15"));
+	json_object *dc = describe("c");
+	assert_string_equal(json_object_get_string(at(dc, "tenant.sm.asked")), "none");
+	/* c asked for nothing: it shares what is left, the 12-SM remainder */
+	assert_int_equal(json_object_get_int(at(dc, "tenant.sm.partitions.0.sms")), 12);
+	json_object_put(dc);
+
+	/* a and b at once: each on its own SMs, as fast as alone (MPS) */
+	pid_t pa = partition_in("a", "60", false, &out[0]);
+	pid_t pb = partition_in("b", "60", false, &out[1]);
+	partition_result(pa, out[0], text[0], sizeof(text[0]));
+	partition_result(pb, out[1], text[1], sizeof(text[1]));
+	assert_int_equal((int)field_of(text[0], "sms"), 56);
+	assert_int_equal((int)field_of(text[1], "sms"), 64);
+	double alone_a = 60 * 1.0 * 132 / 56, alone_b = 60 * 1.0 * 132 / 64;
+	assert_true(field_of(text[0], "wall_ms") < alone_a * 1.3);
+	assert_true(field_of(text[1], "wall_ms") < alone_b * 1.3);
+	assert_int_equal((int)field_of(text[0], "green_create"), 800);
+}
+
+/* The control daemon killed: started again within a tick or two. */
+static void test_mps_restarted(void **state_)
+{
+	int old = control_pid();
+
+	assert_true(old > 0);
+	kill(old, SIGKILL);
+	int pid = wait_control(old, 3000);
+	assert_true(pid > 0);
+	json_object *n = node();
+	assert_true(json_object_get_int(at(n, "gpus.0.mps.restarts")) >= 1);
+	json_object_put(n);
+}
+
+/* A fatal fault in one MPS client ends the others: cusliced restarts the
+ * server, names the tenant that caused it, and counts it. */
+static void test_mps_fault(void **state_)
+{
+	char text[2][1024];
+	int out[2];
+	json_object *n = node();
+	int faults = json_object_get_int(at(n, "gpus.0.mps.faults"));
+	json_object_put(n);
+	int old = control_pid();
+
+	pid_t victim = partition_in("b", "400", false, &out[1]);
+	usleep(100000);
+	pid_t culprit = partition_in("a", "1", true, &out[0]);
+	partition_result(culprit, out[0], text[0], sizeof(text[0]));
+	assert_int_equal((int)field_of(text[0], "sync_rc"), 700); /* an illegal address */
+	assert_true(wait_control(old, 5000) > 0);		  /* within 5 s */
+	partition_result(victim, out[1], text[1], sizeof(text[1]));
+	n = node();
+	assert_int_equal(json_object_get_int(at(n, "gpus.0.mps.faults")), faults + 1);
+	const char *last = json_object_get_string(at(n, "gpus.0.mps.last_fault"));
+	char tenant[512];
+	tenant_of("a", tenant, sizeof(tenant));
+	assert_non_null(strstr(last, tenant));
+	assert_non_null(strstr(last, "CUDA error 700"));
+	json_object_put(n);
+}
+
+/* An isolated tenant never joins the MPS server: the whole GPU, time-sliced. */
+static void test_isolated_tenant(void **state_)
+{
+	char text[1024];
+	int out;
+
+	set_opt("d", "--isolated", "on");
+	json_object *dd = describe("d");
+	assert_true(json_object_get_boolean(at(dd, "tenant.sm.isolated")));
+	assert_string_equal(json_object_get_string(at(dd, "tenant.sm.mps_pipe")), "");
+	assert_int_equal(json_object_array_length(at(dd, "tenant.sm.partitions")), 0);
+	json_object_put(dd);
+	pid_t p = partition_in("d", "1", false, &out);
+	partition_result(p, out, text, sizeof(text));
+	assert_int_equal((int)field_of(text, "sms"), 132);
+	set_opt("d", "--isolated", "off");
+}
+
+/* Hybrid: only high-priority tenants keep SMs of their own; the others share
+ * the rest. Modes and grants survive a daemon restart. */
+static void test_hybrid_and_restart(void **state_)
+{
+	set_opt("a", "--priority", "high");
+	set_gpu_mode("hybrid", 0);
+	json_object *da = describe("a"), *db = describe("b");
+	assert_string_equal(json_object_get_string(at(da, "tenant.sm.partitions.0.groups")), "0-6");
+	assert_false(json_object_get_boolean(at(db, "tenant.sm.partitions.0.dedicated")));
+	assert_int_equal(json_object_get_int(at(db, "tenant.sm.partitions.0.sms")), 8 * 8 + 12);
+	json_object_put(da);
+	json_object_put(db);
+
+	daemon_stop(SIGKILL);
+	daemon_start();
+	json_object *n = node();
+	assert_string_equal(json_object_get_string(at(n, "gpus.0.mode")), "hybrid");
+	json_object_put(n);
+	da = describe("a");
+	assert_string_equal(json_object_get_string(at(da, "tenant.sm.partitions.0.groups")), "0-6");
+	json_object_put(da);
+	set_opt("a", "--priority", "normal");
+}
+
+static void test_bad_spatial_values(void **state_)
+{
+	struct run_result r;
+	char tenant[512];
+
+	set_gpu_mode("fast", 1);
+	char *bad_gpu[] = {"set", "gpu", "7", "--mode", "spatial", NULL};
+	cli(bad_gpu, &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "give a GPU index from 0 to 0"));
+	tenant_of("a", tenant, sizeof(tenant));
+	const char *cases[][2] = {{"--sm", "0"}, {"--sm", "lots"}, {"--isolated", "maybe"}};
+	for (size_t i = 0; i < 3; i++) {
+		char *args[] = {"set", tenant, (char *)cases[i][0], (char *)cases[i][1], NULL};
+		cli(args, &r);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, cases[i][1]));
+	}
+	json_object *da = describe("a");
+	assert_string_equal(json_object_get_string(at(da, "tenant.sm.asked")), "56");
+	json_object_put(da);
+	/* back to time-slicing: the server stops and the partitions go */
+	int old = control_pid();
+	set_gpu_mode("timeslice", 0);
+	for (int i = 0; i < 300 && kill(old, 0) == 0; i++)
+		usleep(10000);
+	assert_int_not_equal(kill(old, 0), 0);
+	da = describe("a");
+	assert_int_equal(json_object_array_length(at(da, "tenant.sm.partitions")), 0);
+	json_object_put(da);
+	set_opt("a", "--sm", "none");
+	set_opt("b", "--sm", "none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +962,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_top, stop_holders),
 		cmocka_unit_test_teardown(test_priority_protects_latency, stop_holders),
 		cmocka_unit_test_teardown(test_dead_launcher_stalls_no_one, stop_holders),
+		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
+		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
+		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
+		cmocka_unit_test_teardown(test_isolated_tenant, stop_holders),
+		cmocka_unit_test_teardown(test_hybrid_and_restart, stop_holders),
+		cmocka_unit_test_teardown(test_bad_spatial_values, stop_holders),
 	};
 
 	if (setup_cgroups() < 0) {

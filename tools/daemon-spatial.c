@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Spatial sharing: per-GPU modes, SM partitions and the MPS servers.
+ *
+ * A GPU is time-sliced (the default), spatial (every tenant on SM groups of
+ * its own, all of them clients of one MPS server so that they run at once)
+ * or hybrid (high-priority tenants own SM groups; the others share the
+ * remaining groups and take turns on them by GPU time as before). Plans come
+ * from policy/smplan.c on the driver's split (devices.c), keep grants in
+ * force where they still fit, and land in the tenants' segments, where the
+ * shim builds its green contexts from them (shim/partition.c).
+ *
+ * cusliced runs one MPS control daemon per such GPU, in the foreground as
+ * its child (pipe and log directories under the runtime directory, the GPU
+ * named by UUID), and starts it again when it dies. Under MPS a fatal fault
+ * in one client ends every client of the server: the shim writes the fatal
+ * error each process sees to its segment; on the first report the server is
+ * killed and started afresh, so that new clients are served within a tick
+ * or so even while the stricken ones linger, and the fault is reported with
+ * the tenant the MPS server's log blames, or else the first to report it.
+ * Tenants marked isolated never join an MPS server: they stay time-sliced.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "policy/uuid.h"
+
+#define RETRY_NS 1000000000ull	/* a control daemon that died at once: wait this long */
+#define COMMAND_TIMEOUT_MS 2000 /* for `echo CMD | nvidia-cuda-mps-control` */
+#define QUIT_TIMEOUT_MS 3000
+#define FAULT_GAP_NS 1000000000ull /* reports this close to a fault are of that fault */
+
+static const char *const mode_names[] = {
+	[GPU_TIMESLICE] = "timeslice",
+	[GPU_SPATIAL] = "spatial",
+	[GPU_HYBRID] = "hybrid",
+};
+
+const char *spatial_mode_name(enum gpu_mode mode)
+{
+	return mode_names[mode];
+}
+
+int spatial_mode_parse(const char *text, enum gpu_mode *ret)
+{
+	for (size_t i = 0; text && i < sizeof(mode_names) / sizeof(*mode_names); i++)
+		if (strcmp(text, mode_names[i]) == 0) {
+			*ret = (enum gpu_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static bool allowed(const struct tenant *t, int g)
+{
+	return !t->gpus_set || (t->gpus >> g & 1);
+}
+
+/* Whether the tenant's processes join GPU g's MPS server: the first GPU not
+ * time-sliced that it may use (an MPS client sees its server's GPU only). */
+static bool joins(const struct daemon *d, const struct tenant *t, int g)
+{
+	if (t->isolated || d->gpus[g].mode == GPU_TIMESLICE || !allowed(t, g))
+		return false;
+	for (int k = 0; k < g; k++)
+		if (d->gpus[k].mode != GPU_TIMESLICE && allowed(t, k))
+			return false;
+	return true;
+}
+
+/* Whether the tenant's ask gets SMs of its own on GPU g. */
+static bool dedicated(const struct daemon *d, const struct tenant *t, int g)
+{
+	return joins(d, t, g) && t->has_sm && (d->gpus[g].mode == GPU_SPATIAL || t->high);
+}
+
+static int layout_of(const struct daemon *d, int g, struct policy_sm_layout *ret)
+{
+	const struct device_info *dev = &d->devices[g];
+	return policy_sm_layout(dev->sm_total, dev->sm_group, dev->sm_groups, ret);
+}
+
+int spatial_replan(struct daemon *d, char *err, size_t errlen)
+{
+	static struct policy_sm_grant plan[DAEMON_MAX_TENANTS][CUSLICE_MAX_DEVICES];
+	struct policy_sm_ask asks[POLICY_SM_MAX_GROUPS + 1];
+	struct policy_sm_grant prev[POLICY_SM_MAX_GROUPS + 1], got[POLICY_SM_MAX_GROUPS + 1];
+	int who[POLICY_SM_MAX_GROUPS + 1];
+	char why[512];
+
+	memset(plan, 0, sizeof(plan));
+	for (int g = 0; g < d->ndevices; g++) {
+		struct policy_sm_layout l;
+		int n = 0;
+		if (d->gpus[g].mode == GPU_TIMESLICE)
+			continue;
+		if (layout_of(d, g, &l) < 0) {
+			snprintf(err, errlen,
+				 "GPU %d cannot be partitioned: its driver has no green "
+				 "contexts (CUDA 12.4 or later)",
+				 g);
+			return -ENOTSUP;
+		}
+		for (int i = 0; i < d->ntenants; i++) {
+			if (!dedicated(d, d->tenants[i], g))
+				continue;
+			if (n == POLICY_SM_MAX_GROUPS + 1) {
+				snprintf(err, errlen,
+					 "GPU %d: more tenants ask for SMs than it has "
+					 "groups",
+					 g);
+				return -ENOSPC;
+			}
+			asks[n] = d->tenants[i]->sm;
+			prev[n] = d->tenants[i]->grants[g];
+			who[n++] = i;
+		}
+		if (policy_sm_plan(&l, asks, prev, n, got, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "GPU %d: %s", g, why);
+			return -ENOSPC;
+		}
+		for (int k = 0; k < n; k++)
+			plan[who[k]][g] = got[k];
+	}
+	for (int i = 0; i < d->ntenants; i++) {
+		memcpy(d->tenants[i]->grants, plan[i], sizeof(d->tenants[i]->grants));
+		spatial_apply_tenant(d, d->tenants[i]);
+	}
+	return 0;
+}
+
+/* What the tenants with no SMs of their own share on GPU g. */
+static struct policy_sm_grant shared_rest(const struct daemon *d, int g,
+					  const struct policy_sm_layout *l)
+{
+	struct policy_sm_grant held[DAEMON_MAX_TENANTS];
+
+	for (int i = 0; i < d->ntenants; i++)
+		held[i] = d->tenants[i]->grants[g];
+	return policy_sm_rest(l, held, d->ntenants);
+}
+
+void spatial_apply_tenant(struct daemon *d, struct tenant *t)
+{
+	struct cuslice_segment *seg = t->seg;
+	const char *pipe = "";
+
+	if (!seg)
+		return;
+	for (int g = 0; g < d->ndevices; g++) {
+		struct policy_sm_layout l;
+		struct policy_sm_grant grant = {0};
+		if (joins(d, t, g) && layout_of(d, g, &l) == 0) {
+			pipe = d->gpus[g].mps.pipe;
+			grant = t->grants[g].sms ? t->grants[g] : shared_rest(d, g, &l);
+		}
+		struct cuslice_partition *p = &seg->partitions[g];
+		if (p->groups == grant.groups && p->remainder == (uint32_t)grant.remainder)
+			continue;
+		/* groups last: the shim reads them first */
+		p->group_sms = d->devices[g].sm_group;
+		p->remainder = (uint32_t)grant.remainder;
+		p->sms = grant.sms;
+		p->generation++;
+		__atomic_store_n(&p->groups, grant.groups, __ATOMIC_RELEASE);
+	}
+	snprintf(seg->mps_pipe, sizeof(seg->mps_pipe), "%s", pipe);
+}
+
+/* ---- the MPS control daemons ------------------------------------------ */
+
+static void mps_env(const struct daemon *d, int g)
+{
+	char uuid[64];
+
+	policy_uuid_string(d->devices[g].uuid, uuid, sizeof(uuid));
+	setenv("CUDA_MPS_PIPE_DIRECTORY", d->gpus[g].mps.pipe, 1);
+	setenv("CUDA_MPS_LOG_DIRECTORY", d->gpus[g].mps.log, 1);
+	setenv("CUDA_VISIBLE_DEVICES", uuid, 1);
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static int mps_start(struct daemon *d, int g, uint64_t now)
+{
+	struct mps *m = &d->gpus[g].mps;
+	char path[4200];
+
+	snprintf(m->pipe, sizeof(m->pipe), "%s/mps%d", d->runtime_dir, g);
+	snprintf(m->log, sizeof(m->log), "%s/mps%d-log", d->runtime_dir, g);
+	if ((mkdir(m->pipe, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(m->log, 0755) < 0 && errno != EEXIST))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/server.log", m->log);
+	m->log_offset = (uint64_t)file_size(path);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "%s/control-stdout.log", m->log);
+		int out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int in = open("/dev/null", O_RDONLY);
+		setsid(); /* its servers die with it: kill(-pid) */
+		mps_env(d, g);
+		if (out >= 0 && in >= 0) {
+			dup2(in, 0);
+			dup2(out, 1);
+			dup2(out, 2);
+		}
+		execl(d->mps_control, d->mps_control, "-f", (char *)NULL);
+		_exit(127);
+	}
+	m->pid = pid;
+	m->started_ns = now;
+	return 0;
+}
+
+/* `echo CMD | nvidia-cuda-mps-control` for GPU g; its output in `out`. */
+static int mps_command(struct daemon *d, int g, const char *cmd, char *out, size_t outlen)
+{
+	int to[2], from[2];
+	size_t n = 0;
+
+	if (pipe2(to, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		dup2(from[1], 2);
+		mps_env(d, g);
+		execl(d->mps_control, d->mps_control, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	if (pid > 0 && write(to[1], cmd, strlen(cmd)) >= 0 && write(to[1], "\n", 1) >= 0) {
+	}
+	close(to[1]);
+	struct pollfd p = {.fd = from[0], .events = POLLIN};
+	while (pid > 0 && n + 1 < outlen && poll(&p, 1, COMMAND_TIMEOUT_MS) > 0) {
+		ssize_t r = read(from[0], out + n, outlen - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	out[n] = '\0';
+	close(from[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL); /* done or stuck: either way it goes */
+		waitpid(pid, NULL, 0);
+	}
+	return pid > 0 ? 0 : -ECHILD;
+}
+
+static bool gone(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == pid || (kill(pid, 0) < 0 && errno == ESRCH);
+}
+
+/* Kills GPU g's MPS servers and control daemon at once (clients of a server
+ * that faulted are lost already). */
+static void mps_kill(struct daemon *d, int g)
+{
+	struct mps *m = &d->gpus[g].mps;
+	char list[512];
+
+	if (!m->pid)
+		return;
+	if (mps_command(d, g, "get_server_list", list, sizeof(list)) == 0)
+		for (char *p = list, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p) {
+				end = p + 1;
+				continue;
+			}
+			if (pid > 1)
+				kill((pid_t)pid, SIGKILL);
+		}
+	kill(-m->pid, SIGKILL);
+	kill(m->pid, SIGKILL);
+	waitpid(m->pid, NULL, 0);
+	m->pid = 0;
+}
+
+static void mps_stop(struct daemon *d, int g)
+{
+	struct mps *m = &d->gpus[g].mps;
+	char reply[256];
+
+	if (!m->pid)
+		return;
+	mps_command(d, g, "quit", reply, sizeof(reply));
+	for (int waited = 0; waited < QUIT_TIMEOUT_MS && !gone(m->pid); waited += 20)
+		usleep(20000);
+	if (gone(m->pid))
+		m->pid = 0;
+	else
+		mps_kill(d, g);
+}
+
+void spatial_stop_all(struct daemon *d)
+{
+	for (int g = 0; g < d->ndevices; g++)
+		mps_stop(d, g);
+}
+
+/* ---- faults ------------------------------------------------------------- */
+
+static const struct tenant *tenant_of_pid(const struct daemon *d, long pid)
+{
+	for (int i = 0; i < d->ntenants; i++)
+		for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
+			if (__atomic_load_n(&d->tenants[i]->seg->procs[k].pid, __ATOMIC_RELAXED) ==
+			    pid)
+				return d->tenants[i];
+	return NULL;
+}
+
+/* The client the server's log blames for a fault since the last look, if
+ * it names one: a line about an exception or a fault with "PID: N". */
+static long blamed_pid(struct mps *m)
+{
+	char path[4200], line[1024];
+	long pid = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", m->log);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fseek(f, (long)m->log_offset, SEEK_SET) == 0)
+		while (fgets(line, sizeof(line), f)) {
+			const char *at = strstr(line, "PID: ");
+			if (at && (strcasestr(line, "exception") || strcasestr(line, "fault") ||
+				   strcasestr(line, "xid")))
+				pid = pid ? pid : strtol(at + 5, NULL, 10);
+		}
+	m->log_offset = (uint64_t)ftell(f);
+	fclose(f);
+	return pid;
+}
+
+static void fault_seen(struct daemon *d, int g, const struct tenant *first, int32_t pid,
+		       int32_t code, uint64_t now)
+{
+	struct mps *m = &d->gpus[g].mps;
+	char others[384] = "";
+	size_t len = 0;
+	long blamed = blamed_pid(m);
+	const struct tenant *culprit = blamed ? tenant_of_pid(d, blamed) : NULL;
+
+	for (int i = 0; i < d->ntenants; i++) {
+		const struct tenant *t = d->tenants[i];
+		if (!joins(d, t, g) || t == (culprit ? culprit : first) || len >= sizeof(others))
+			continue;
+		for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
+			if (__atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_RELAXED) > 0) {
+				len += (size_t)snprintf(others + len, sizeof(others) - len, "%s%s",
+							len ? ", " : "", t->name);
+				break;
+			}
+	}
+	m->faults++;
+	snprintf(m->last_fault, sizeof(m->last_fault),
+		 "%s (pid %d, CUDA error %d)%s; the server was restarted; other tenants' "
+		 "processes on it lost their contexts: %s",
+		 (culprit ? culprit : first)->name, culprit ? (int)blamed : (int)pid, (int)code,
+		 culprit ? ", named by the MPS server's log"
+			 : ", the first to report it (the server's log named no client)",
+		 len ? others : "none");
+	events_emit(d, "mps-fault", (culprit ? culprit : first)->name, "GPU %d: %s", g,
+		    m->last_fault);
+	fprintf(stderr, "cusliced: GPU %d: a fatal fault under MPS: %s\n", g, m->last_fault);
+	mps_kill(d, g);
+	if (mps_start(d, g, now) == 0) {
+		m->restarts++;
+		events_emit(d, "mps-restart", "", "GPU %d: MPS server restarted after a fault", g);
+	}
+}
+
+/* New fault reports, the earliest first per GPU: one restart per fault (the
+ * other clients' reports of it come within moments of the first). */
+static void faults_check(struct daemon *d, uint64_t now)
+{
+	struct {
+		const struct tenant *t;
+		int32_t pid, code;
+		uint64_t at;
+	} first[CUSLICE_MAX_DEVICES] = {0};
+
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
+		uint64_t at = __atomic_load_n(&t->seg->fault.time_ns, __ATOMIC_ACQUIRE);
+		if (!at || at <= t->seen_fault_ns)
+			continue;
+		t->seen_fault_ns = at;
+		for (int g = 0; g < d->ndevices; g++) {
+			struct mps *m = &d->gpus[g].mps;
+			if (!joins(d, t, g) || !m->pid || at < m->fault_ns + FAULT_GAP_NS ||
+			    (first[g].t && first[g].at <= at))
+				continue;
+			first[g].t = t;
+			first[g].pid = t->seg->fault.pid;
+			first[g].code = t->seg->fault.code;
+			first[g].at = at;
+		}
+	}
+	for (int g = 0; g < d->ndevices; g++)
+		if (first[g].t) {
+			d->gpus[g].mps.fault_ns = first[g].at;
+			fault_seen(d, g, first[g].t, first[g].pid, first[g].code, now);
+		}
+}
+
+void spatial_tick(struct daemon *d, uint64_t now)
+{
+	for (int g = 0; g < d->ndevices; g++) {
+		struct mps *m = &d->gpus[g].mps;
+		bool wanted = d->gpus[g].mode != GPU_TIMESLICE;
+		if (m->pid && gone(m->pid)) {
+			bool at_once = now - m->started_ns < RETRY_NS;
+			m->pid = 0;
+			if (wanted) {
+				m->retry_ns = at_once ? now + RETRY_NS : now;
+				m->restarts++;
+				events_emit(d, "mps-restart", "",
+					    "GPU %d: the MPS control daemon "
+					    "exited; started again",
+					    g);
+				fprintf(stderr,
+					"cusliced: GPU %d: the MPS control daemon (%s) "
+					"exited%s; starting it again\n",
+					g, d->mps_control, at_once ? " at once" : "");
+			}
+		}
+		if (!wanted && m->pid)
+			mps_stop(d, g);
+		if (wanted && !m->pid && now >= m->retry_ns) {
+			int r = mps_start(d, g, now);
+			if (r < 0) {
+				m->retry_ns = now + RETRY_NS;
+				fprintf(stderr, "cusliced: GPU %d: cannot start %s: %s\n", g,
+					d->mps_control, strerror(-r));
+			}
+		}
+	}
+	faults_check(d, now);
+}
+
+/* ---- for the admin API and metrics ------------------------------------ */
+
+static void groups_text(const struct policy_sm_grant *g, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int b = 0; b < 64 && n < size; b++) {
+		if (!(g->groups >> b & 1) || (b > 0 && g->groups >> (b - 1) & 1))
+			continue;
+		int e = b;
+		while (e < 63 && g->groups >> (e + 1) & 1)
+			e++;
+		n += (size_t)(e > b ? snprintf(out + n, size - n, "%s%d-%d", n ? "," : "", b, e)
+				    : snprintf(out + n, size - n, "%s%d", n ? "," : "", b));
+	}
+	if (g->remainder && n < size)
+		snprintf(out + n, size - n, "%sremainder", n ? "," : "");
+}
+
+json_object *spatial_gpu_json(const struct daemon *d, int g)
+{
+	json_object *o = json_object_new_object(), *mps = json_object_new_object();
+	const struct mps *m = &d->gpus[g].mps;
+	const struct device_info *dev = &d->devices[g];
+
+	json_object_object_add(o, "mode", json_object_new_string(mode_names[d->gpus[g].mode]));
+	json_object_object_add(o, "sms", json_object_new_int((int)dev->sm_total));
+	json_object_object_add(o, "sm_group", json_object_new_int((int)dev->sm_group));
+	json_object_object_add(o, "sm_groups", json_object_new_int((int)dev->sm_groups));
+	json_object_object_add(
+		o, "sm_remainder",
+		json_object_new_int((int)(dev->sm_total - dev->sm_group * dev->sm_groups)));
+	json_object_object_add(mps, "running", json_object_new_boolean(m->pid > 0));
+	json_object_object_add(mps, "pid", json_object_new_int(m->pid));
+	json_object_object_add(mps, "pipe", json_object_new_string(m->pipe));
+	json_object_object_add(mps, "restarts", json_object_new_int64((int64_t)m->restarts));
+	json_object_object_add(mps, "faults", json_object_new_int64((int64_t)m->faults));
+	json_object_object_add(mps, "last_fault", json_object_new_string(m->last_fault));
+	json_object_object_add(o, "mps", mps);
+	return o;
+}
+
+json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t)
+{
+	json_object *o = json_object_new_object(), *gpus = json_object_new_array();
+	char asked[32] = "none";
+
+	if (t->has_sm && t->sm.sms)
+		snprintf(asked, sizeof(asked), "%u", t->sm.sms);
+	else if (t->has_sm)
+		snprintf(asked, sizeof(asked), "%.1f%%", t->sm.ppm / 1e4);
+	json_object_object_add(o, "asked", json_object_new_string(asked));
+	json_object_object_add(o, "isolated", json_object_new_boolean(t->isolated));
+	for (int g = 0; g < d->ndevices; g++) {
+		const struct cuslice_partition *p = &t->seg->partitions[g];
+		struct policy_sm_grant grant = {.groups = p->groups,
+						.remainder = (int)p->remainder};
+		char text[160];
+		if (!p->groups && !p->remainder)
+			continue;
+		groups_text(&grant, text, sizeof(text));
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "gpu", json_object_new_int(g));
+		json_object_object_add(e, "sms", json_object_new_int((int)p->sms));
+		json_object_object_add(
+			e, "percent",
+			json_object_new_double(d->devices[g].sm_total
+						       ? 100.0 * p->sms / d->devices[g].sm_total
+						       : 0));
+		json_object_object_add(e, "groups", json_object_new_string(text));
+		json_object_object_add(e, "dedicated",
+				       json_object_new_boolean(t->grants[g].sms > 0));
+		json_object_array_add(gpus, e);
+	}
+	json_object_object_add(o, "partitions", gpus);
+	json_object_object_add(o, "mps_pipe", json_object_new_string(t->seg->mps_pipe));
+	return o;
+}
