@@ -48,18 +48,23 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 			t->active_until_ns = now_ns + ACTIVE_NS;
 		}
 		bool active = now_ns < t->active_until_ns;
+		/* SMs of its own (spatial and hybrid modes): it shares GPU time with no
+		 * one, and waits behind no one */
+		bool own_sms = false;
+		for (int g = 0; g < d->ndevices; g++)
+			own_sms |= t->grants[g].sms > 0;
 		/* a latency-critical tenant is never paced below what it asks (only its
 		 * limit holds); the others share the GPU among themselves */
 		shares[i] = (struct policy_share){.weight = t->weight,
 						  .limit_ppm = t->limit_ppm,
-						  .active = active && !t->high};
-		/* one on SMs of its own (hybrid mode) waits behind no one */
-		bool own_sms = false;
-		for (int g = 0; g < d->ndevices; g++)
-			own_sms |= t->grants[g].sms > 0;
+						  .active = active && !t->high && !own_sms};
 		high_active |= t->high && active && !own_sms;
 	}
 	policy_shares(shares, d->ntenants);
+	for (int i = 0; i < d->ntenants; i++)
+		for (int g = 0; g < d->ndevices; g++)
+			if (d->tenants[i]->grants[g].sms)
+				shares[i].ret_ppm = d->tenants[i]->limit_ppm; /* its cap, if any */
 	/* while a latency-critical tenant has work, the others keep at most one
 	 * launch on the GPU, so its requests wait behind one kernel at most */
 	for (int i = 0; i < d->ntenants; i++) {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """A latency-critical inference tenant: a batch-8, 16-layer, 4096-wide bf16
 MLP served open-loop at RATE requests/s from START to END (CLOCK_MONOTONIC
-seconds); latency counts from each request's scheduled arrival. Prints JSON.
+seconds); latency counts from each request's scheduled arrival. RATE 0: a
+closed loop, each request sent as the last one completes. Prints JSON.
 
     python3 lc.py START END [RATE]
 """
@@ -27,13 +28,18 @@ def request():
 for _ in range(20):
     request()
 lat = []
-period = 1.0 / rate
+period = 1.0 / rate if rate > 0 else 0.0
 t = start_at
+while time.monotonic() < start_at:
+    time.sleep(0.0005)
 while t < end_at:
-    while time.monotonic() < t - 0.002:
-        time.sleep(0.0005)
-    while time.monotonic() < t:  # spin the last 2 ms, for an exact arrival
-        pass
+    if period:
+        while time.monotonic() < t - 0.002:
+            time.sleep(0.0005)
+        while time.monotonic() < t:  # spin the last 2 ms, for an exact arrival
+            pass
+    else:
+        t = time.monotonic()
     request()
     lat.append((time.monotonic() - t) * 1e3)
     t += period

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <ctime>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 static double now_s()
@@ -77,6 +78,7 @@ static int timed(double start, double end)
 	std::vector<double> ms;
 	bool seen[1024] = {};
 	int first_error = 0;
+	double error_at = 0;
 
 	cudaMalloc(&smids, n * sizeof(unsigned));
 	cudaMalloc(&sink, sizeof(float));
@@ -93,6 +95,11 @@ static int timed(double start, double end)
 		cudaError_t e = cudaEventSynchronize(b);
 		if (e != cudaSuccess) {
 			first_error = e;
+			error_at = now_s();
+			/* SMCHECK_LINGER=S: stay S seconds after an error, as a
+			 * server that does not exit on a dead context would */
+			if (getenv("SMCHECK_LINGER"))
+				sleep(atoi(getenv("SMCHECK_LINGER")));
 			break;
 		}
 		float t;
@@ -119,7 +126,7 @@ static int timed(double start, double end)
 	printf("{\"context_sms\": %u, \"ms\": %.4f, \"kernels\": %zu, \"sms_used\": %d, \"lowest_sm\": %d, "
 	       "\"highest_sm\": %d, \"first_error\": %d, \"error_at\": %.3f}\n",
 	       res.sm.smCount, ms.empty() ? -1.0 : ms[ms.size() / 2], ms.size(), distinct, lowest, highest,
-	       first_error, first_error ? now_s() : 0.0);
+	       first_error, error_at);
 	return 0;
 }
 

@@ -815,17 +815,28 @@ static void test_spatial_partitions(void **state_)
 	assert_int_equal(json_object_get_int(at(dc, "tenant.sm.partitions.0.sms")), 12);
 	json_object_put(dc);
 
-	/* a and b at once: each on its own SMs, as fast as alone (MPS) */
-	pid_t pa = partition_in("a", "60", false, &out[0]);
-	pid_t pb = partition_in("b", "60", false, &out[1]);
+	/* a and b at once: each on its own SMs, as fast as alone (MPS), and not
+	 * paced by shares of GPU time, which they do not share */
+	pid_t pa = partition_in("a", "200", false, &out[0]);
+	pid_t pb = partition_in("b", "200", false, &out[1]);
+
 	partition_result(pa, out[0], text[0], sizeof(text[0]));
 	partition_result(pb, out[1], text[1], sizeof(text[1]));
 	assert_int_equal((int)field_of(text[0], "sms"), 56);
 	assert_int_equal((int)field_of(text[1], "sms"), 64);
-	double alone_a = 60 * 1.0 * 132 / 56, alone_b = 60 * 1.0 * 132 / 64;
+	double alone_a = 200 * 1.0 * 132 / 56, alone_b = 200 * 1.0 * 132 / 64;
 	assert_true(field_of(text[0], "wall_ms") < alone_a * 1.3);
 	assert_true(field_of(text[1], "wall_ms") < alone_b * 1.3);
 	assert_int_equal((int)field_of(text[0], "green_create"), 800);
+	/* launching steadily side by side, neither is paced by a share of GPU
+	 * time: each keeps its SMs busy (kernels of 1 ms on the whole GPU take
+	 * 132/56 ms on 56 SMs, so busy all the time is 0.42) */
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "1", "1000", NULL};
+	pa = spawn_in("a", &out[0], work);
+	pb = spawn_in("b", &out[1], work);
+	double share_a = share_result(pa, out[0]), share_b = share_result(pb, out[1]);
+	assert_true(share_a > 0.9 * 56 / 132);
+	assert_true(share_b > 0.9 * 64 / 132);
 }
 
 /* The control daemon killed: started again within a tick or two. */
@@ -888,18 +899,29 @@ static void test_isolated_tenant(void **state_)
 	set_opt("d", "--isolated", "off");
 }
 
-/* Hybrid: only high-priority tenants keep SMs of their own; the others share
- * the rest. Modes and grants survive a daemon restart. */
+/* Hybrid: only high-priority tenants keep SMs of their own, and may run on the
+ * shared ones too; the others share the rest. Modes and grants survive a
+ * daemon restart. */
 static void test_hybrid_and_restart(void **state_)
 {
+	char text[2][1024];
+	int out[2];
+
 	set_opt("a", "--priority", "high");
 	set_gpu_mode("hybrid", 0);
 	json_object *da = describe("a"), *db = describe("b");
 	assert_string_equal(json_object_get_string(at(da, "tenant.sm.partitions.0.groups")), "0-6");
+	assert_true(json_object_get_boolean(at(da, "tenant.sm.partitions.0.also_shared")));
 	assert_false(json_object_get_boolean(at(db, "tenant.sm.partitions.0.dedicated")));
 	assert_int_equal(json_object_get_int(at(db, "tenant.sm.partitions.0.sms")), 8 * 8 + 12);
 	json_object_put(da);
 	json_object_put(db);
+	pid_t pa = partition_in("a", "1", false, &out[0]);
+	pid_t pb = partition_in("b", "1", false, &out[1]);
+	partition_result(pa, out[0], text[0], sizeof(text[0]));
+	partition_result(pb, out[1], text[1], sizeof(text[1]));
+	assert_int_equal((int)field_of(text[0], "sms"), 132);
+	assert_int_equal((int)field_of(text[1], "sms"), 8 * 8 + 12);
 
 	daemon_stop(SIGKILL);
 	daemon_start();
