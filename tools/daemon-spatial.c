@@ -6,12 +6,11 @@
  * its own, all of them clients of one MPS server so that they run at once)
  * or hybrid (high-priority tenants own SM groups that no one else runs on;
  * the others share the remaining groups and take turns on them by GPU time
- * as before). In hybrid mode a high-priority tenant is not held to its own
- * groups: it may also run on the shared ones, as MPS lets a client reach
- * SMs another client's limit leaves free. Its requests start at once on its
- * groups and spread over the rest when they are wide enough: measured on
- * the H200, an MLP held to 32 of 132 SMs ran 1.3x slower than alone, while
- * the best-effort tenant never touches its groups either way. Plans come
+ * as before). A high-priority tenant is held to its own groups: measured on
+ * the H200 (bench/spatial), letting it also run on the shared groups made
+ * its latency no better (1.32x either way beside a matmul on 100 SMs) or
+ * worse (1.11x against 1.06x with 56 SMs of its own), as its kernels then
+ * wait behind the best-effort tenant's there. Plans come
  * from policy/smplan.c on the driver's split (devices.c), keep grants in
  * force where they still fit, and land in the tenants' segments, where the
  * shim builds its green contexts from them (shim/partition.c).
@@ -23,7 +22,7 @@
  * error each process sees to its segment; on the first report the server is
  * killed and started afresh, so that new clients are served within a tick
  * or so even while the stricken ones linger, and the fault is reported with
- * the tenant the MPS server's log blames, or else the first to report it.
+ * the tenants it hit.
  * Tenants marked isolated never join an MPS server: they stay time-sliced.
  */
 #define _GNU_SOURCE
@@ -46,6 +45,7 @@
 #define COMMAND_TIMEOUT_MS 2000 /* for `echo CMD | nvidia-cuda-mps-control` */
 #define QUIT_TIMEOUT_MS 3000
 #define FAULT_GAP_NS 1000000000ull /* reports this close to a fault are of that fault */
+#define FAULT_SETTLE_NS 20000000ull
 
 static const char *const mode_names[] = {
 	[GPU_TIMESLICE] = "timeslice",
@@ -170,9 +170,6 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 		if (joins(d, t, g) && layout_of(d, g, &l) == 0) {
 			pipe = d->gpus[g].mps.pipe;
 			grant = t->grants[g].sms ? t->grants[g] : shared_rest(d, g, &l);
-			/* hybrid: its own groups, and the shared ones too */
-			if (t->grants[g].sms && d->gpus[g].mode == GPU_HYBRID)
-				grant = (struct policy_sm_grant){0};
 		}
 		struct cuslice_partition *p = &seg->partitions[g];
 		if (p->groups == grant.groups && p->remainder == (uint32_t)grant.remainder)
@@ -346,10 +343,10 @@ static const struct tenant *tenant_of_pid(const struct daemon *d, long pid)
 	return NULL;
 }
 
-/* The client the server's log blames for a fault since the last look, if
- * it names one: a line about an exception or a fault with "PID: N". In the
+/* The client the MPS server's log says met the error since the last look:
+ * "Client {PID: N, Context: C} encountered a fatal GPU error". In the
  * foreground the control daemon writes its servers' log to its stdout. */
-static long blamed_pid(struct mps *m)
+static long named_pid(struct mps *m)
 {
 	char path[4200], line[1024];
 	long pid = 0;
@@ -360,47 +357,51 @@ static long blamed_pid(struct mps *m)
 		return 0;
 	if (fseek(f, (long)m->log_offset, SEEK_SET) == 0)
 		while (fgets(line, sizeof(line), f)) {
-			const char *at = strstr(line, "PID: ");
-			if (at && (strcasestr(line, "exception") || strcasestr(line, "fault") ||
-				   strcasestr(line, "xid")))
-				pid = pid ? pid : strtol(at + 5, NULL, 10);
+			const char *at = strstr(line, "Client {PID: ");
+			if (at && strstr(line, "encountered a fatal GPU error") && !pid)
+				pid = strtol(at + strlen("Client {PID: "), NULL, 10);
 		}
 	m->log_offset = (uint64_t)ftell(f);
 	fclose(f);
 	return pid;
 }
 
-static void fault_seen(struct daemon *d, int g, const struct tenant *first, int32_t pid,
-		       int32_t code, uint64_t now)
+/*
+ * Who saw the fault: every tenant whose process reported it. Which of them
+ * caused it is not known: under MPS the MPS server's log and the kernel's
+ * Xid name one client, but on the H200 both named a bystander (a client
+ * started earlier) rather than the process that wrote to the illegal
+ * address; so the report lists the tenants hit and the pid they named,
+ * and says so.
+ */
+static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
-	char others[384] = "";
+	char hit[384] = "", named[512] = "";
 	size_t len = 0;
-	long blamed = blamed_pid(m);
-	const struct tenant *culprit = blamed ? tenant_of_pid(d, blamed) : NULL;
+	long pid = named_pid(m);
 
-	for (int i = 0; i < d->ntenants; i++) {
+	for (int i = 0; i < d->ntenants && len < sizeof(hit); i++) {
 		const struct tenant *t = d->tenants[i];
-		if (!joins(d, t, g) || t == (culprit ? culprit : first) || len >= sizeof(others))
+		uint64_t at = __atomic_load_n(&t->seg->fault.time_ns, __ATOMIC_ACQUIRE);
+		if (!joins(d, t, g) || !at || at + FAULT_GAP_NS < m->fault_ns)
 			continue;
-		for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
-			if (__atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_RELAXED) > 0) {
-				len += (size_t)snprintf(others + len, sizeof(others) - len, "%s%s",
-							len ? ", " : "", t->name);
-				break;
-			}
+		len += (size_t)snprintf(hit + len, sizeof(hit) - len, "%s%s (pid %d)",
+					len ? ", " : "", t->name, (int)t->seg->fault.pid);
 	}
+	const struct tenant *t = pid ? tenant_of_pid(d, pid) : NULL;
+	if (pid)
+		snprintf(named, sizeof(named),
+			 "; the MPS server names pid %ld%s%s%s, which under MPS need not be the "
+			 "one at fault",
+			 pid, t ? " (" : "", t ? t->name : "", t ? ")" : "");
 	m->faults++;
 	snprintf(m->last_fault, sizeof(m->last_fault),
-		 "%s (pid %d, CUDA error %d)%s; the server was restarted; other tenants' "
-		 "processes on it lost their contexts: %s",
-		 (culprit ? culprit : first)->name, culprit ? (int)blamed : (int)pid, (int)code,
-		 culprit ? ", named by the MPS server's log"
-			 : ", the first to report it (the server's log named no client)",
-		 len ? others : "none");
-	events_emit(d, "mps-fault", (culprit ? culprit : first)->name, "GPU %d: %s", g,
-		    m->last_fault);
-	fprintf(stderr, "cusliced: GPU %d: a fatal fault under MPS: %s\n", g, m->last_fault);
+		 "a fatal GPU error (CUDA error %d) ended the MPS server's clients: %s%s; the "
+		 "server was restarted",
+		 (int)code, len ? hit : "none known", named);
+	events_emit(d, "mps-fault", "", "GPU %d: %s", g, m->last_fault);
+	fprintf(stderr, "cusliced: GPU %d: %s\n", g, m->last_fault);
 	mps_kill(d, g);
 	if (mps_start(d, g, now) == 0) {
 		m->restarts++;
@@ -414,15 +415,15 @@ static void faults_check(struct daemon *d, uint64_t now)
 {
 	struct {
 		const struct tenant *t;
-		int32_t pid, code;
+		int32_t code;
 		uint64_t at;
 	} first[CUSLICE_MAX_DEVICES] = {0};
 
 	for (int i = 0; i < d->ntenants; i++) {
 		struct tenant *t = d->tenants[i];
 		uint64_t at = __atomic_load_n(&t->seg->fault.time_ns, __ATOMIC_ACQUIRE);
-		if (!at || at <= t->seen_fault_ns)
-			continue;
+		if (!at || at <= t->seen_fault_ns || now - at < FAULT_SETTLE_NS)
+			continue; /* a moment for the others' reports of it to come in */
 		t->seen_fault_ns = at;
 		for (int g = 0; g < d->ndevices; g++) {
 			struct mps *m = &d->gpus[g].mps;
@@ -430,7 +431,6 @@ static void faults_check(struct daemon *d, uint64_t now)
 			    (first[g].t && first[g].at <= at))
 				continue;
 			first[g].t = t;
-			first[g].pid = t->seg->fault.pid;
 			first[g].code = t->seg->fault.code;
 			first[g].at = at;
 		}
@@ -438,7 +438,7 @@ static void faults_check(struct daemon *d, uint64_t now)
 	for (int g = 0; g < d->ndevices; g++)
 		if (first[g].t) {
 			d->gpus[g].mps.fault_ns = first[g].at;
-			fault_seen(d, g, first[g].t, first[g].pid, first[g].code, now);
+			fault_seen(d, g, first[g].code, now);
 		}
 }
 
@@ -553,9 +553,6 @@ json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t)
 						       : 0));
 		json_object_object_add(e, "groups", json_object_new_string(text));
 		json_object_object_add(e, "dedicated", json_object_new_boolean(own));
-		/* hybrid: its groups are its alone, and it may run on the shared ones */
-		json_object_object_add(e, "also_shared",
-				       json_object_new_boolean(own && !p->groups && !p->remainder));
 		json_object_array_add(gpus, e);
 	}
 	json_object_object_add(o, "partitions", gpus);

@@ -89,7 +89,7 @@ struct mps {
 	uint64_t fault_ns;		 /* when the last fault handled happened */
 	char pipe[CUSLICE_MPS_PIPE_MAX]; /* CUDA_MPS_PIPE_DIRECTORY */
 	char log[4096];			 /* CUDA_MPS_LOG_DIRECTORY */
-	char last_fault[512];		 /* what the last fault did, for get node */
+	char last_fault[1024];		 /* what the last fault did, for get node */
 };
 
 struct gpu_state {

@@ -4,12 +4,11 @@
 #   - spatial: two compute-bound tenants given 56 SMs each (7 groups) by
 #     `cuslice set --sm 56`, each alone and both at once;
 #   - hybrid: a high-priority MLP tenant (closed loop: batch 8, 16 layers,
-#     4096 wide, bf16) with K groups of its own beside a saturating bf16 8192³
-#     matmul tenant on the rest, for each K in KS: in hybrid mode (the MLP may
-#     also run on the shared groups) and held to its K groups (spatial mode,
-#     the matmul asking for nothing); the MLP alone on its K groups; against
-#     the MLP alone on the whole GPU, the matmul alone, bare sharing, and MPS
-#     with the matmul at CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=40, in the same run;
+#     4096 wide, bf16) on K groups of its own beside a saturating bf16 8192³
+#     matmul tenant on the rest, for each K in KS, and the MLP alone on its K
+#     groups; against the MLP alone on the whole GPU, the matmul alone, bare
+#     sharing, and MPS with the matmul at CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=40,
+#     in the same run;
 #   - correctness in a partition: PyTorch, torch.compile, a CUDA graph and a
 #     backward pass against the whole GPU; 16 threads on one context;
 #   - a fault: one tenant writes to an illegal address while another, which
@@ -18,7 +17,8 @@
 #
 #   bench/spatial/run.sh BUILD_DIR [SECONDS] [KS]
 #
-# KS defaults to "4 7". Writes spatial.jsonl and spatial.md to $OUT (or
+# KS defaults to "4 7"; SECTIONS (environment) picks parts of "spatial
+# correctness fault hybrid" (default: all). Writes spatial.jsonl and spatial.md to $OUT (or
 # bench/results/).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +36,8 @@ results=$out/spatial.jsonl
 : >"$results"
 cli() { "$build/tools/cuslice" "$@"; }
 record() { echo "$1" | tee -a "$results"; }
+sections=${SECTIONS:-spatial correctness fault hybrid}
+want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 window() { "$python" -c "import time; s = time.monotonic() + ${2:-3}; print(s, s + $1)"; }
 # tenant_run GROUP ARGS...: a program under the shim in that tenant's cgroup
 tenant_run() {
@@ -51,7 +53,7 @@ cli set gpu 0 --mode spatial >/dev/null || { cat "$rt/cusliced.log"; exit 1; }
 cli set "/$parent/a" --sm 56 >/dev/null
 cli set "/$parent/b" --sm 56 >/dev/null
 cli describe "/$parent/a" -o json >"$out/describe-a.json"
-for round in 1 2; do
+want spatial && for round in 1 2; do
 	w=$(window "$seconds"); a=$(tenant_run a "$smcheck" $w | last)
 	w=$(window "$seconds"); b=$(tenant_run b "$smcheck" $w | last)
 	w=$(window "$seconds")
@@ -62,6 +64,7 @@ for round in 1 2; do
 done
 
 # ---- correctness in a partition
+if want correctness; then
 r=$(tenant_run a "$smcheck" threads 16 | last)
 record "{\"test\": \"threads\", \"result\": $r}"
 "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/whole.pt" >"$out/torch-whole.log" 2>&1
@@ -71,9 +74,10 @@ import torch, json
 a, b = torch.load('$rt/whole.pt'), torch.load('$rt/part.pt')
 print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))" 2>&1 | tail -1)
 record "{\"test\": \"torch-equal\", \"tenant_sms\": 56, \"result\": $same}"
+fi
 
 # ---- a fault under MPS
-before=$(cli get node -o json)
+if want fault; then
 w=$(window 8 2)
 SMCHECK_LINGER=20 tenant_run b "$smcheck" $w >"$rt/victim" 2>&1 & victim=$!
 sleep 5
@@ -91,6 +95,8 @@ kill $victim 2>/dev/null; wait $victim 2>/dev/null
 tail -80 "$rt/run/mps0-log/control-stdout.log" >"$out/mps-fault.log" 2>&1
 dmesg 2>/dev/null | grep -i -E "xid|nvrm" | tail -20 >"$out/dmesg-xid.log"
 timeout 3 "$build/tools/cuslice" events >"$out/events.jsonl" 2>&1
+fi
+want hybrid || exit 0
 
 # ---- hybrid latency
 cli set "/$parent/a" --sm none >/dev/null
@@ -111,7 +117,7 @@ together() { # CONFIG: LC and BE at once
 		"$mps_control" -d
 		"$python" "$here/../latency/lc.py" $w 0 | last >"$rt/lc-$config" & a=$!
 		CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=40 "$python" "$here/../shares/matmul.py" $w $n | last >"$rt/be-$config" & b=$! ;;
-	hybrid* | strict*)
+	hybrid*)
 		tenant_run lc "$python" "$here/../latency/lc.py" $w 0 | last >"$rt/lc-$config" & a=$!
 		tenant_run be "$python" "$here/../shares/matmul.py" $w $n | last >"$rt/be-$config" & b=$! ;;
 	esac
@@ -130,8 +136,6 @@ for k in $ks; do
 	w=$(window "$seconds" 12)
 	"$build/tools/cuslice" run --sm-groups "0-$((k - 1))" -- "$python" "$here/../latency/lc.py" $w 0 | last >"$rt/lc-alone-k$k"
 	cli set "/$parent/lc" --sm $((k * 8)) >/dev/null
-	cli set gpu 0 --mode spatial >/dev/null
-	together "strict$k"
 	cli set gpu 0 --mode hybrid >/dev/null
 	together "hybrid$k"
 done
@@ -149,7 +153,7 @@ for k in ks:
            "lc_p50_x": lk["p50_ms"] / lc0["p50_ms"], "lc_p99_x": lk["p99_ms"] / lc0["p99_ms"]}
     rows_alone.append(row)
     print(json.dumps(row))
-for config in ["bare", "mps40"] + [f"{m}{k}" for k in ks for m in ("strict", "hybrid")]:
+for config in ["bare", "mps40"] + [f"hybrid{k}" for k in ks]:
     lc, be = load(f"lc-{config}"), load(f"be-{config}")
     row = {"test": "hybrid-latency", "config": config,
            "lc_p50_ms": lc["p50_ms"], "lc_p99_ms": lc["p99_ms"],
