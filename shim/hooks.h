@@ -131,6 +131,7 @@
 	X(cuGreenCtxCreate, cuGreenCtxCreate, CUSTOM, 0, (0), (CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags), (phCtx, desc, dev, flags)) \
 	/* where fatal GPU errors surface, so that a faulting tenant is known */                    \
 	X(cuCtxSynchronize, cuCtxSynchronize, PASS, 0, (0), (void), ())                              \
+	X(cuCtxSynchronize_v2, cuCtxSynchronize, PASS, 0, (0), (CUcontext ctx), (ctx))               \
 	X(cuStreamSynchronize, cuStreamSynchronize, PASS, 0, (0), (CUstream hStream), (hStream))    \
 	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, PASS, 1, (0), (CUstream hStream), (hStream)) \
 	X(cuEventSynchronize, cuEventSynchronize, PASS, 0, (0), (CUevent hEvent), (hEvent))          \
