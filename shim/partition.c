@@ -85,21 +85,36 @@ static bool bind(void)
 	       drv.destroy && drv.set_current && drv.release && drv.as_context;
 }
 
-/* The segment's entry for CUDA device `dev`, matched by UUID (under MPS the
- * process sees its GPU as device 0 whatever the daemon's index); NULL when
- * the tenant's work there is not partitioned. */
-static const struct cuslice_partition *partition_of(CUdevice dev)
+/* Whether the segment holds any partition at all. */
+static bool any_partition(const struct cuslice_segment *seg)
 {
+	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++)
+		if (__atomic_load_n(&seg->partitions[i].groups, __ATOMIC_ACQUIRE) ||
+		    seg->partitions[i].remainder)
+			return true;
+	return false;
+}
+
+/* The segment's entry for CUDA device `dev`, matched by UUID (under MPS the
+ * process sees its GPU as device 0 whatever the daemon's index). 1 and *ret
+ * when the tenant's work there is partitioned; 0 when it is not; -1 when it
+ * is (or may be) but this driver cannot tell or cannot honour it: then the
+ * device's contexts are refused, never run on the whole GPU. */
+static int partition_of(CUdevice dev, const struct cuslice_partition **ret)
+{
+	static int said;
 	struct cuslice_segment *seg = tenant_segment();
 	CUuuid uuid;
 
-	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) || dev < 0)
-		return NULL;
+	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) || dev < 0 || !any_partition(seg))
+		return 0;
 	if (!bind() || drv.get_uuid(&uuid, dev) != CUDA_SUCCESS) {
-		if (shim_config.debug)
-			shim_log("debug: device %d: the driver lacks green contexts or its UUID",
-				 dev);
-		return NULL;
+		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			shim_log("this tenant's kernels are held to an SM partition, and this "
+				 "driver "
+				 "has no green contexts (CUDA 12.4 or later); its contexts are "
+				 "refused");
+		return -1;
 	}
 	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++) {
 		const struct cuslice_partition *p = &seg->partitions[i];
@@ -108,16 +123,18 @@ static const struct cuslice_partition *partition_of(CUdevice dev)
 		if (shim_config.debug)
 			shim_log("debug: device %d is the segment's %u: groups %#llx, remainder %u",
 				 dev, i, (unsigned long long)p->groups, p->remainder);
-		return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder ? p : NULL;
+		*ret = p;
+		return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder;
 	}
 	if (shim_config.debug)
 		shim_log("debug: device %d matches no device of the segment", dev);
-	return NULL;
+	return 0;
 }
 
 bool partition_active(CUdevice dev)
 {
-	return partition_of(dev) != NULL;
+	const struct cuslice_partition *p;
+	return partition_of(dev, &p) != 0;
 }
 
 /* A green context on the partition's SMs; the reason on failure. */
@@ -171,13 +188,16 @@ static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct gr
 
 CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 {
-	const struct cuslice_partition *p = partition_of(dev);
+	const struct cuslice_partition *p;
+	int r = partition_of(dev, &p);
 	CUresult rc = CUDA_SUCCESS;
 
-	if (!p)
+	if (r == 0)
 		return CUDA_SUCCESS;
-	if (dev >= CUSLICE_MAX_DEVICES)
-		return CUDA_ERROR_INVALID_DEVICE;
+	if (r < 0 || dev >= CUSLICE_MAX_DEVICES) {
+		drv.release(dev); /* the retain that succeeded */
+		return CUDA_ERROR_NOT_SUPPORTED;
+	}
 	pthread_mutex_lock(&lock);
 	struct green *g = &primaries[dev];
 	if (!g->ctx) {
@@ -199,12 +219,12 @@ CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 
 CUresult partition_new_context(CUcontext *pctx, CUdevice dev)
 {
-	const struct cuslice_partition *p = partition_of(dev);
+	const struct cuslice_partition *p;
 	struct green g = {0};
 	CUresult rc;
 
-	if (!p)
-		return CUDA_ERROR_INVALID_DEVICE;
+	if (partition_of(dev, &p) <= 0)
+		return CUDA_ERROR_NOT_SUPPORTED;
 	pthread_mutex_lock(&lock);
 	struct green *slot = extra;
 	while (slot < extra + MAX_EXTRA && slot->ctx)
@@ -251,87 +271,101 @@ void partition_primary_reset(CUdevice dev)
 
 /* Whether `ctx` is the primary context of a partitioned device; if so its
  * stand-in is made (the runtime makes the primary context current before it
- * retains it, so this is where it is first seen). Contexts found not to be
- * primary are remembered, so each costs the lookup once. */
-static CUcontext find_primary(CUcontext ctx)
+ * retains it, so this is where it is first seen) and returned in *ret.
+ * Contexts found not to be primary are remembered, so each costs the lookup
+ * once. An error: the partition cannot be honoured. */
+static CUresult find_primary(CUcontext ctx, CUcontext *ret)
 {
 	static CUcontext others[16];
 	static unsigned nothers;
+	__typeof__(&cuDeviceGetCount) get_count =
+		(__typeof__(get_count))shim_driver_symbol("cuDeviceGetCount");
 	int count = 0;
-	CUcontext found = NULL;
 
+	*ret = NULL;
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < nothers && i < 16; i++)
 		if (others[i] == ctx) {
 			pthread_mutex_unlock(&lock);
-			return NULL;
+			return CUDA_SUCCESS;
+		}
+	for (struct green *g = extra; g < extra + MAX_EXTRA; g++)
+		if (g->ctx == ctx) { /* one of ours (cuCtxCreate) */
+			pthread_mutex_unlock(&lock);
+			return CUDA_SUCCESS;
 		}
 	pthread_mutex_unlock(&lock);
-	__typeof__(&cuDeviceGetCount) get_count =
-		(__typeof__(get_count))shim_driver_symbol("cuDeviceGetCount");
 	if (!get_count || get_count(&count) != CUDA_SUCCESS)
-		return NULL;
-	for (CUdevice dev = 0; dev < count && dev < CUSLICE_MAX_DEVICES && !found; dev++) {
-		CUcontext p;
-		if (!partition_of(dev) || REAL(cuDevicePrimaryCtxRetain)(&p, dev) != CUDA_SUCCESS)
+		return CUDA_SUCCESS; /* no devices: no primary context either */
+	for (CUdevice dev = 0; dev < count && dev < CUSLICE_MAX_DEVICES; dev++) {
+		const struct cuslice_partition *p;
+		int r = partition_of(dev, &p);
+		CUcontext primary;
+		if (r == 0)
 			continue;
-		if (p == ctx && partition_primary(&p, dev) == CUDA_SUCCESS)
-			found = p; /* the stand-in, which holds the primary context */
-		drv.release(dev);
+		if (r < 0)
+			return CUDA_ERROR_NOT_SUPPORTED;
+		/* Retained to compare. cuDevicePrimaryCtxGetState cannot decide it
+		 * first: on the H200 it said "inactive" for the primary context the
+		 * runtime had made and was setting current. */
+		if (REAL(cuDevicePrimaryCtxRetain)(&primary, dev) != CUDA_SUCCESS)
+			continue;
+		if (primary != ctx) {
+			drv.release(dev);
+			continue;
+		}
+		CUresult rc = partition_primary(&primary, dev); /* releases on failure */
+		if (rc != CUDA_SUCCESS)
+			return rc;
+		drv.release(dev); /* the stand-in holds the primary context itself */
+		*ret = primary;
+		return CUDA_SUCCESS;
 	}
-	if (!found) {
-		pthread_mutex_lock(&lock);
-		others[nothers++ % 16] = ctx;
-		pthread_mutex_unlock(&lock);
-	}
-	return found;
+	pthread_mutex_lock(&lock);
+	others[nothers++ % 16] = ctx;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
 }
 
-/* The green context standing in for `ctx`, if it is a partitioned device's
- * primary context. */
-static CUcontext stand_in(CUcontext ctx)
+/* What to make current for `ctx`: its green stand-in if it is a partitioned
+ * device's primary context, else itself. */
+static CUresult stand_in(CUcontext ctx, CUcontext *ret)
 {
 	struct cuslice_segment *seg = tenant_segment();
+	CUcontext green;
 
+	*ret = ctx;
 	if (likely(!seg) || !ctx || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg))
-		return ctx;
+		return CUDA_SUCCESS;
 	for (int i = 0; i < CUSLICE_MAX_DEVICES; i++) {
 		if (primaries[i].ctx == ctx)
-			return ctx;
+			return CUDA_SUCCESS;
 		if (primaries[i].primary == ctx && primaries[i].ctx) {
-			if (shim_config.debug)
-				shim_log("debug: context %p made current as its green stand-in %p",
-					 (void *)ctx, (void *)primaries[i].ctx);
-			return primaries[i].ctx;
+			*ret = primaries[i].ctx;
+			return CUDA_SUCCESS;
 		}
 	}
-	CUcontext green = find_primary(ctx);
+	CUresult rc = find_primary(ctx, &green);
 	if (shim_config.debug)
-		shim_log("debug: context %p made current%s", (void *)ctx,
-			 green ? " as its green stand-in" : "");
-	return green ? green : ctx;
+		shim_log("debug: context %p made current%s (CUDA error %d)", (void *)ctx,
+			 green ? " as its green stand-in" : "", rc);
+	if (green)
+		*ret = green;
+	return rc;
 }
 
-SHIM_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
-{
-	WRAP_RESOLVE(cuCtxSetCurrent);
-	stats_count(HOOK_cuCtxSetCurrent);
-	return wrap_result(HOOK_cuCtxSetCurrent, REAL(cuCtxSetCurrent)(stand_in(ctx)));
-}
-
-SHIM_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext ctx)
-{
-	WRAP_RESOLVE(cuCtxPushCurrent_v2);
-	stats_count(HOOK_cuCtxPushCurrent_v2);
-	return wrap_result(HOOK_cuCtxPushCurrent_v2, REAL(cuCtxPushCurrent_v2)(stand_in(ctx)));
-}
-
-SHIM_EXPORT CUresult cuCtxPushCurrent(CUcontext ctx)
-{
-	WRAP_RESOLVE(cuCtxPushCurrent);
-	stats_count(HOOK_cuCtxPushCurrent);
-	return wrap_result(HOOK_cuCtxPushCurrent, REAL(cuCtxPushCurrent)(stand_in(ctx)));
-}
+#define MAKE_CURRENT(sym)                                                                 \
+	SHIM_EXPORT CUresult sym(CUcontext ctx)                                           \
+	{                                                                                 \
+		CUcontext use;                                                            \
+		WRAP_RESOLVE(sym);                                                        \
+		stats_count(HOOK_##sym);                                                  \
+		CUresult rc = stand_in(ctx, &use);                                        \
+		return wrap_result(HOOK_##sym, rc == CUDA_SUCCESS ? REAL(sym)(use) : rc); \
+	}
+MAKE_CURRENT(cuCtxSetCurrent)
+MAKE_CURRENT(cuCtxPushCurrent)
+MAKE_CURRENT(cuCtxPushCurrent_v2)
 
 /* A program's own green contexts would escape the partition. */
 SHIM_EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev,
@@ -389,14 +423,15 @@ bool partition_fatal(CUresult rc)
 	}
 }
 
+static int fault_said;
+
 void partition_fault(CUresult rc)
 {
-	static int said;
 	struct cuslice_segment *seg = tenant_segment();
 	struct timespec ts;
 
 	if (!seg || !CUSLICE_SEGMENT_HAS_PARTITIONS(seg) ||
-	    __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+	    __atomic_exchange_n(&fault_said, 1, __ATOMIC_RELAXED))
 		return; /* a context's first fatal error says who; the rest follow from it */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	__atomic_store_n(&seg->fault.pid, (int32_t)getpid(), __ATOMIC_RELAXED);
@@ -409,5 +444,6 @@ void partition_forget_all(void)
 {
 	memset(primaries, 0, sizeof(primaries));
 	memset(extra, 0, sizeof(extra));
+	fault_said = 0;
 	pthread_mutex_init(&lock, NULL);
 }

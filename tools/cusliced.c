@@ -162,6 +162,8 @@ static const char *find_mps_control(const char *given)
 	return "nvidia-cuda-mps-control";
 }
 
+static uint64_t now_ns(void);
+
 static int setup(struct daemon *d, const struct options *o)
 {
 	char err[768], path[4096];
@@ -206,6 +208,7 @@ static int setup(struct daemon *d, const struct options *o)
 	}
 	if (spatial_replan(d, err, sizeof(err)) < 0) /* the partitions in force, kept */
 		fprintf(stderr, "cusliced: %s; GPUs not time-sliced run unpartitioned\n", err);
+	spatial_tick(d, now_ns()); /* MPS servers adopted or started before tenants come */
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
 	d->deny_modeset = o->deny_modeset;

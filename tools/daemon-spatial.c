@@ -202,6 +202,37 @@ static long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
+/* The control daemon an earlier cusliced started for this GPU, still running
+ * (a daemon killed with SIGKILL leaves it, and its clients, in place): its
+ * pid, from the file written when it was started, if /proc agrees. */
+static pid_t running_control(const struct daemon *d, const struct mps *m)
+{
+	char path[4300], cmdline[4096];
+	const char *base = strrchr(d->mps_control, '/');
+	long pid = 0;
+
+	snprintf(path, sizeof(path), "%s/cusliced-control.pid", m->pipe);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	int fd = pid > 1 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++) /* arguments are NUL-separated */
+		cmdline[i] = cmdline[i] ? cmdline[i] : ' ';
+	cmdline[n] = '\0';
+	return strstr(cmdline, base ? base + 1 : d->mps_control) && strstr(cmdline, " -f")
+		       ? (pid_t)pid
+		       : 0;
+}
+
 static int mps_start(struct daemon *d, int g, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
@@ -214,6 +245,16 @@ static int mps_start(struct daemon *d, int g, uint64_t now)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/control-stdout.log", m->log);
 	m->log_offset = (uint64_t)file_size(path);
+	pid_t running = running_control(d, m);
+	if (running > 0) { /* adopted: its clients keep running */
+		m->pid = running;
+		m->started_ns = now;
+		fprintf(stderr,
+			"cusliced: GPU %d: the MPS control daemon (pid %d) is still "
+			"running; adopted\n",
+			g, (int)running);
+		return 0;
+	}
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -233,6 +274,12 @@ static int mps_start(struct daemon *d, int g, uint64_t now)
 	}
 	m->pid = pid;
 	m->started_ns = now;
+	snprintf(path, sizeof(path), "%s/cusliced-control.pid", m->pipe);
+	FILE *f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
 	return 0;
 }
 

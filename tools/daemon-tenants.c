@@ -105,6 +105,8 @@ int tenants_get(struct daemon *d, const char *name, struct tenant **ret)
 		return r;
 	}
 	tenants_apply_quota(d, t);
+	/* a fault an earlier daemon handled is not handled again */
+	t->seen_fault_ns = __atomic_load_n(&t->seg->fault.time_ns, __ATOMIC_ACQUIRE);
 	d->tenants[d->ntenants++] = t;
 	spatial_apply_tenant(d, t); /* its place where GPUs are partitioned */
 	*ret = t;

@@ -311,6 +311,17 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	return CUDA_SUCCESS;
 }
 
+EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *active)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (dev < 0 || dev >= device_count || !flags || !active)
+		return CUDA_ERROR_INVALID_VALUE;
+	*flags = 0;
+	*active = primary_refs[dev] > 0;
+	return CUDA_SUCCESS;
+}
+
 static CUresult primary_release(CUdevice dev, bool reset)
 {
 	REQUIRE_INIT();
@@ -668,6 +679,15 @@ EXPORT CUresult cuGreenCtxDestroy(CUgreenCtx green)
 		current_ctx = NULL;
 	free(green);
 	return CUDA_SUCCESS;
+}
+
+/* For tests: the primary context as the CUDA runtime gets it, through the
+ * driver's private interface rather than cuDevicePrimaryCtxRetain (so a shim
+ * first sees it when the runtime makes it current), and, as on the H200,
+ * without cuDevicePrimaryCtxGetState calling it active. */
+EXPORT CUcontext fakecuda_runtime_primary(int dev)
+{
+	return (CUcontext)&primary_ctx[dev];
 }
 
 /* For tests: the SMs the current context's kernels run on (0: none current). */

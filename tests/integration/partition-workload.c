@@ -2,7 +2,7 @@
 /*
  * What a process sees of its SM partition, on fakecuda.
  *
- *   partition-workload KERNELS KERNEL_US [fault]
+ *   partition-workload KERNELS KERNEL_US [fault | runtime]
  *
  * Retains the primary context as the runtime does, then prints, one
  * "key value" a line: the SMs and groups the current context runs on (from
@@ -10,7 +10,10 @@
  * its own (cuCtxCreate); what cuGreenCtxCreate answers; the wall time of
  * KERNELS kernels of KERNEL_US each (on the whole GPU), launched back to
  * back and synchronised. With "fault", one more kernel fails as an illegal
- * address would, and the error the synchronisation gives is printed.
+ * address would, and the error the synchronisation gives is printed. With
+ * "runtime", the primary context is first made current the way the CUDA
+ * runtime does it: taken through the driver's private interface, set
+ * current, and only then retained.
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -23,6 +26,7 @@
 
 unsigned fakecuda_current_sms(void);
 unsigned fakecuda_current_slots(void);
+CUcontext fakecuda_runtime_primary(int dev);
 
 #define CHECK(call)                                                                               \
 	do {                                                                                      \
@@ -69,6 +73,10 @@ int main(int argc, char **argv)
 
 	CHECK(cuInit(0));
 	CHECK(cuDeviceGet(&dev, 0));
+	if (argc > 3 && strcmp(argv[3], "runtime") == 0) {
+		CHECK(cuCtxSetCurrent(fakecuda_runtime_primary(0)));
+		printf("sms_before_retain %u\n", fakecuda_current_sms());
+	}
 	CHECK(cuDevicePrimaryCtxRetain(&primary, dev));
 	CHECK(cuCtxSetCurrent(primary));
 	printf("sms %u\nslots %u\n", fakecuda_current_sms(), fakecuda_current_slots());

@@ -921,11 +921,16 @@ static void test_hybrid_and_restart(void **state_)
 	assert_int_equal((int)field_of(text[0], "sms"), 56);
 	assert_int_equal((int)field_of(text[1], "sms"), 8 * 8 + 12);
 
+	/* killed: the MPS control daemon and its clients stay, and are adopted */
+	int control = control_pid();
 	daemon_stop(SIGKILL);
 	daemon_start();
 	json_object *n = node();
 	assert_string_equal(json_object_get_string(at(n, "gpus.0.mode")), "hybrid");
+	assert_int_equal(json_object_get_int(at(n, "gpus.0.mps.pid")), control);
 	json_object_put(n);
+	usleep(300000);
+	assert_int_equal(control_pid(), control); /* not restarted either */
 	da = describe("a");
 	assert_string_equal(json_object_get_string(at(da, "tenant.sm.partitions.0.groups")), "0-6");
 	json_object_put(da);

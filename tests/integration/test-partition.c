@@ -73,6 +73,21 @@ static void test_partition_holds_every_context(void **state)
 	assert_int_equal((int)value(r.out, "green_create"), 0);
 }
 
+/* The CUDA runtime makes the primary context current before it retains it
+ * (seen on the H200): the shim recognises it there and puts its stand-in. */
+static void test_runtime_order(void **state)
+{
+	struct run_result r;
+	char *args[] = {"run", "--sm", "32",	  "--", (char *)harness_path("PARTITION_WORKLOAD"),
+			"1",   "100",  "runtime", NULL};
+
+	run_cli(args, NULL, &r);
+	expect_ok(&r);
+	assert_int_equal((int)value(r.out, "sms_before_retain"), 32);
+	assert_int_equal((int)value(r.out, "sms"), 32);
+	assert_int_equal((int)value(r.out, "thread_sms"), 32);
+}
+
 static void test_groups_named(void **state)
 {
 	struct run_result r;
@@ -158,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partition_holds_every_context),
+		cmocka_unit_test(test_runtime_order),
 		cmocka_unit_test(test_groups_named),
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_disjoint_groups_run_at_once),
