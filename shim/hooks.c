@@ -24,6 +24,13 @@ const struct shim_hook_info shim_hooks[HOOK_COUNT] = {
 
 void *shim_real[HOOK_COUNT];
 
+void wrap_failed(enum shim_hook id, CUresult rc)
+{
+	stats_failed(id);
+	if (partition_fatal(rc))
+		partition_fault(rc);
+}
+
 static size_t format_bytes(CUarray_format format)
 {
 	switch (format) {

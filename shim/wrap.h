@@ -29,13 +29,13 @@ CUresult wrap_unresolved(enum shim_hook id);
 		}                                                   \
 	} while (0)
 
+/* A failed call: counted, and a fatal GPU error reported (partition.c). */
+void wrap_failed(enum shim_hook id, CUresult rc) __attribute__((cold));
+
 static inline CUresult wrap_result(enum shim_hook id, CUresult rc)
 {
-	if (unlikely(rc != CUDA_SUCCESS)) {
-		stats_failed(id);
-		if (partition_fatal(rc))
-			partition_fault(rc);
-	}
+	if (unlikely(rc != CUDA_SUCCESS))
+		wrap_failed(id, rc);
 	return rc;
 }
 

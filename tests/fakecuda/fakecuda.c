@@ -445,6 +445,7 @@ struct fake_gpu {
 	uint32_t lock;
 	uint32_t fault_epoch; /* bumped by a faulting MPS client */
 	uint64_t busy_until[FAKE_SLOTS];
+	uint64_t busy_any; /* the latest of them: one load for the whole GPU */
 };
 static struct fake_gpu local_gpu, *gpu = &local_gpu;
 static uint64_t my_last_end_ns; /* when this process's last kernel ends */
@@ -493,6 +494,9 @@ static uint32_t held_slots(void)
 static uint64_t busy_until(uint32_t slots)
 {
 	uint64_t busy = 0;
+
+	if (slots == FAKE_ALL_SLOTS)
+		return __atomic_load_n(&gpu->busy_any, __ATOMIC_RELAXED);
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (slots >> i & 1) {
 			uint64_t b = __atomic_load_n(&gpu->busy_until[i], __ATOMIC_RELAXED);
@@ -517,6 +521,8 @@ static uint64_t gpu_run(uint64_t duration_ns)
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (slots >> i & 1)
 			__atomic_store_n(&gpu->busy_until[i], end, __ATOMIC_RELAXED);
+	if (end > gpu->busy_any)
+		__atomic_store_n(&gpu->busy_any, end, __ATOMIC_RELAXED);
 	gpu_unlock();
 	__atomic_store_n(&my_last_end_ns, end, __ATOMIC_RELAXED);
 	return end;
