@@ -364,8 +364,10 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 	}
 	if (q->has_weight)
 		t->weight = (uint32_t)q->weight;
-	if (q->limit)
+	if (q->limit) {
 		t->limit_ppm = limit_ppm;
+		t->sm_claimed = false; /* the admin's cap now, whatever a claim said */
+	}
 	if (q->priority)
 		t->high = strcmp(q->priority, "high") == 0;
 	if (q->gpus) {

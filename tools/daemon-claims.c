@@ -121,7 +121,11 @@ static void apply(struct daemon *d, struct tenant *t, const struct claim *c)
 			}
 			t->vram.bytes[g] = (uint64_t)c->amounts[g] * GiB;
 		} else if (strcmp(c->resource, "sm") == 0) {
-			t->limit_ppm = c->amounts[g] * 10000; /* time-sliced: a share of GPU time */
+			/* time-sliced: a share of GPU time; spatial, or hybrid for a
+			 * high-priority tenant: SMs of its own, and then no cap */
+			t->limit_ppm = c->amounts[g] * 10000;
+			t->sm = (struct policy_sm_ask){.ppm = c->amounts[g] * 10000};
+			t->has_sm = t->sm_claimed = true;
 		} else {
 			t->gpus = t->gpus_set ? t->gpus | 1ull << g : 1ull << g;
 			t->gpus_set = true;
@@ -129,6 +133,15 @@ static void apply(struct daemon *d, struct tenant *t, const struct claim *c)
 	}
 	tenants_apply_quota(d, t);
 	kernel_apply(d, t);
+	char err[512];
+	if (strcmp(c->resource, "sm") == 0 && spatial_replan(d, err, sizeof(err)) < 0) {
+		t->has_sm = false; /* it shares the groups left instead */
+		spatial_replan(d, err, sizeof(err));
+		fprintf(stderr, "cusliced: claim %s: no SMs of its own for %s: %s\n", c->id,
+			t->name, err);
+		events_emit(d, "claim-sm-unplaced", t->name,
+			    "claim %s: %s; the tenant shares the groups nobody holds", c->id, err);
+	}
 }
 
 int claims_present(struct daemon *d, struct tenant *t, const struct cuslice_hello *hello,

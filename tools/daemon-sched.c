@@ -63,8 +63,10 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 	policy_shares(shares, d->ntenants);
 	for (int i = 0; i < d->ntenants; i++)
 		for (int g = 0; g < d->ndevices; g++)
-			if (d->tenants[i]->grants[g].sms)
-				shares[i].ret_ppm = d->tenants[i]->limit_ppm; /* its cap, if any */
+			if (d->tenants[i]->grants[g].sms) /* its cap, unless a claim set it for
+							   * time-slicing */
+				shares[i].ret_ppm =
+					d->tenants[i]->sm_claimed ? 0 : d->tenants[i]->limit_ppm;
 	/* while a latency-critical tenant has work, the others keep at most one
 	 * launch on the GPU, so its requests wait behind one kernel at most */
 	for (int i = 0; i < d->ntenants; i++) {

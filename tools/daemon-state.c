@@ -61,6 +61,9 @@ static int load_tenant(struct daemon *d, const char *name, json_object *entry, c
 		t->has_sm = true;
 	if (json_object_object_get_ex(entry, "isolated", &isolated))
 		t->isolated = json_object_get_boolean(isolated);
+	json_object *claimed;
+	if (json_object_object_get_ex(entry, "sm_claimed", &claimed))
+		t->sm_claimed = json_object_get_boolean(claimed);
 	/* grants in force: kept by the next plan, so running processes keep their SMs */
 	if (json_object_object_get_ex(entry, "grants", &grants) &&
 	    json_object_is_type(grants, json_type_array))
@@ -168,6 +171,8 @@ static json_object *tenant_state(const struct daemon *d, const struct tenant *t)
 	}
 	if (t->isolated)
 		json_object_object_add(entry, "isolated", json_object_new_boolean(1));
+	if (t->sm_claimed)
+		json_object_object_add(entry, "sm_claimed", json_object_new_boolean(1));
 	json_object *grants = json_object_new_array();
 	for (int g = 0; g < d->ndevices; g++) {
 		if (!t->grants[g].sms)

@@ -71,7 +71,8 @@ struct tenant {
 	/* spatial and hybrid modes (daemon-spatial.c) */
 	struct policy_sm_ask sm; /* SMs asked for; valid when has_sm */
 	bool has_sm;
-	bool isolated; /* never shares an MPS server: stays time-sliced */
+	bool isolated;	 /* never shares an MPS server: stays time-sliced */
+	bool sm_claimed; /* `sm` and `limit_ppm` came from a cuslice.io/sm claim */
 	struct policy_sm_grant grants[CUSLICE_MAX_DEVICES]; /* dedicated SMs per GPU */
 	uint64_t seen_fault_ns;				    /* the last fault read */
 };

@@ -24,7 +24,7 @@ static const char events_usage[] =
 	"their share), claim-bound, claim-refused, denied-open (the kernel refused a device\n"
 	"node), bypass (the audit caught a process going around the shim), gpu-mode (a\n"
 	"GPU's sharing mode changed), mps-fault (a fatal fault ended an MPS server's\n"
-	"clients), mps-restart.\n"
+	"clients), mps-restart, claim-sm-unplaced (an SM claim that did not fit).\n"
 	"\n"
 	"Options:\n"
 	"  -n COUNT            stop after COUNT events\n"

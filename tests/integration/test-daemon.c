@@ -971,6 +971,38 @@ static void test_bad_spatial_values(void **state_)
 	set_opt("b", "--sm", "none");
 }
 
+/* A cuslice.io/sm claim (the device plugin's) on a GPU in spatial mode: SMs of
+ * the tenant's own, from the first process that presents it, not paced. */
+static void test_sm_claim(void **state_)
+{
+	char reply[1024], path[4200], text[1024], env[4300];
+	int out;
+
+	set_gpu_mode("spatial", 0);
+	admin_raw("{\"op\": \"claim\", \"resource\": \"sm\", \"gpus\": {\"0\": 30}}", reply,
+		  sizeof(reply));
+	json_object *j = json_tokener_parse(reply);
+	const char *id = json_object_get_string(at(j, "claim"));
+	assert_non_null(id);
+	snprintf(path, sizeof(path), "%s/claim-c", harness_tmpdir());
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fprintf(f, "%s\n", id);
+	fclose(f);
+	json_object_put(j);
+	snprintf(env, sizeof(env), "%s", path);
+	setenv("CUSLICE_CLAIMS", env, 1);
+	pid_t p = partition_in("c", "1", false, &out);
+	unsetenv("CUSLICE_CLAIMS");
+	partition_result(p, out, text, sizeof(text));
+	assert_int_equal((int)field_of(text, "sms"), 40); /* 30 % of 132: 5 groups */
+	json_object *dc = describe("c");
+	assert_true(json_object_get_boolean(at(dc, "tenant.sm.partitions.0.dedicated")));
+	json_object_put(dc);
+	set_opt("c", "--sm", "none");
+	set_gpu_mode("timeslice", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1025,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_isolated_tenant, stop_holders),
 		cmocka_unit_test_teardown(test_hybrid_and_restart, stop_holders),
 		cmocka_unit_test_teardown(test_bad_spatial_values, stop_holders),
+		cmocka_unit_test_teardown(test_sm_claim, stop_holders),
 	};
 
 	if (setup_cgroups() < 0) {

@@ -205,7 +205,14 @@ def run(kubelet, kubelet_path):
             claim_mount = mounts.get(f"/run/cuslice/{short}/claim")
             good &= c.envs.get("LD_PRELOAD") == f"/run/cuslice/{short}/libcuslice.so"
             good &= c.envs.get("CUSLICE_SOCKET") == f"/run/cuslice/{short}/tenant.sock"
-            good &= all(m.read_only for m in c.mounts)
+            rundir = os.path.dirname(mounts[f"/run/cuslice/{short}/tenant.sock"].host_path)
+            mps = [m for m in c.mounts if m.container_path.startswith(rundir + "/mps")]
+            good &= all(m.read_only for m in c.mounts if m not in mps)
+            # each GPU's MPS pipe directory, at the host's path, writable
+            good &= sorted(m.container_path for m in mps) == \
+                sorted(f"{rundir}/mps{int(g)}" for g in
+                       {i.split("-")[0][3:] for i in picks(all_ids)})
+            good &= all(m.host_path == m.container_path and not m.read_only for m in mps)
             good &= mounts.get(f"/run/cuslice/{short}/libcuslice.so", pb.Mount()).host_path == shim
             good &= claim_mount is not None and os.path.exists(claim_mount.host_path)
             gpus = sorted({i.split("-")[0][3:] for i in picks(all_ids)})
@@ -216,7 +223,8 @@ def run(kubelet, kubelet_path):
                 seen.add(claim)
                 claims.append((short, claim_mount.host_path, claim))
         check(f"Allocate {resource} for two containers: the shim, the tenant socket and a "
-              "claim each, mounted read-only, and the device node of the GPU (by its minor)",
+              "claim each, mounted read-only, the device node of the GPU (by its minor) "
+              "and its MPS pipe directory",
               good and len(seen) == 2, ", ".join(sorted(seen)))
 
     with open(os.path.join(work, "claims.txt"), "w") as f:

@@ -250,7 +250,9 @@ static V1beta1__ContainerAllocateResponse__EnvsEntry *env_new(const char *key, c
 }
 
 /* What one container gets: a claim on its IDs, the shim, the tenant socket,
- * the claim file, and its GPUs' device nodes (or CDI names). */
+ * the claim file, its GPUs' device nodes (or CDI names), and their MPS pipe
+ * directories (where cusliced runs the GPU's MPS server in spatial and
+ * hybrid modes), at the host's path, which is the one tenants are told. */
 static int allocate_one(struct plugin_resource *r, const V1beta1__ContainerAllocateRequest *q,
 			V1beta1__ContainerAllocateResponse *out, char *err, size_t errlen)
 {
@@ -271,7 +273,7 @@ static int allocate_one(struct plugin_resource *r, const V1beta1__ContainerAlloc
 		return r_;
 	snprintf(dir, sizeof(dir), "/run/cuslice/%s", r->short_name);
 	out->envs = calloc(3, sizeof(*out->envs));
-	out->mounts = calloc(3, sizeof(*out->mounts));
+	out->mounts = calloc(3 + (size_t)p->ngpus, sizeof(*out->mounts));
 	out->devices = calloc((size_t)p->ngpus + 2, sizeof(*out->devices));
 	out->cdi_devices = calloc((size_t)p->ngpus + 1, sizeof(*out->cdi_devices));
 	if (!out->envs || !out->mounts || !out->devices || !out->cdi_devices)
@@ -286,6 +288,19 @@ static int allocate_one(struct plugin_resource *r, const V1beta1__ContainerAlloc
 	snprintf(host_claim, sizeof(host_claim), "%s/%s", p->config.claims_dir, id);
 	snprintf(path, sizeof(path), "%s/claim", dir);
 	out->mounts[out->n_mounts++] = mount_new(host_claim, path);
+	const char *slash = strrchr(p->config.host_tenant_socket, '/');
+	for (int g = 0; g < p->ngpus; g++) {
+		if (!amounts[g] || !slash)
+			continue;
+		snprintf(path, sizeof(path), "%.*s/mps%d",
+			 (int)(slash - p->config.host_tenant_socket), p->config.host_tenant_socket,
+			 g);
+		V1beta1__Mount *m = mount_new(path, path);
+		if (!m)
+			return -ENOMEM;
+		m->read_only = 0; /* clients connect to the server's sockets there */
+		out->mounts[out->n_mounts++] = m;
+	}
 	for (int g = 0; g < p->ngpus; g++) {
 		if (!amounts[g])
 			continue;
