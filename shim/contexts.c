@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "partition.h"
 #include "policy/uuid.h"
 #include "policy/quota.h"
 #include "tenant.h"
@@ -97,10 +98,12 @@ static struct context *find_primary(CUdevice dev)
 
 static void undo(CUcontext ctx, CUdevice dev, bool primary)
 {
+	CUresult rc;
+
 	if (primary && drv.release)
 		drv.release(dev);
-	else if (!primary && drv.destroy)
-		drv.destroy(ctx);
+	else if (!primary && !partition_destroy(ctx, &rc) && drv.destroy)
+		drv.destroy(ctx); /* a green context of a partition is destroyed as one */
 }
 
 static CUresult charge(CUcontext ctx, CUdevice dev, bool primary, uint64_t used_before)
