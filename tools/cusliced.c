@@ -214,7 +214,8 @@ static int setup(struct daemon *d, const struct options *o)
 		return -EINVAL;
 	}
 	if (spatial_replan(d, err, sizeof(err)) < 0) /* the partitions in force, kept */
-		fprintf(stderr, "cusliced: %s; the partitions in the segments stay as they were\n", err);
+		fprintf(stderr, "cusliced: %s; the partitions in the segments stay as they were\n",
+			err);
 	spatial_tick(d, now_ns()); /* MPS servers adopted or started before tenants come */
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
