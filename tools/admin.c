@@ -209,24 +209,65 @@ json_object *admin_ask(const char *socket_path, json_object *request)
 	return r;
 }
 
+/* A percentage from millionths, "-" for none. */
+static void ppm_text(int64_t ppm, char *out, size_t size)
+{
+	if (ppm <= 0)
+		snprintf(out, size, "-");
+	else
+		snprintf(out, size, "%.1f%%", (double)ppm / 1e4);
+}
+
+/* The tenant's SMs on GPU `gpu` ("-": the whole GPU, time-sliced). */
+static void sms_text(json_object *tenant, size_t gpu, char *out, size_t size)
+{
+	json_object *sm, *parts;
+
+	snprintf(out, size, "-");
+	if (!json_object_object_get_ex(tenant, "sm", &sm) ||
+	    !json_object_object_get_ex(sm, "partitions", &parts))
+		return;
+	for (size_t i = 0; i < json_object_array_length(parts); i++) {
+		json_object *e = json_object_array_get_idx(parts, i), *g, *n, *own;
+		json_object_object_get_ex(e, "gpu", &g);
+		json_object_object_get_ex(e, "sms", &n);
+		json_object_object_get_ex(e, "dedicated", &own);
+		if ((size_t)json_object_get_int(g) == gpu)
+			snprintf(out, size, "%d%s", json_object_get_int(n),
+				 json_object_get_boolean(own) ? "" : " shared");
+	}
+}
+
 static void print_row(json_object *tenant)
 {
-	json_object *name, *procs, *devices, *configured;
+	json_object *name, *procs, *devices, *configured, *weight, *limit, *share;
 
 	json_object_object_get_ex(tenant, "tenant", &name);
 	json_object_object_get_ex(tenant, "processes", &procs);
 	json_object_object_get_ex(tenant, "configured", &configured);
 	json_object_object_get_ex(tenant, "devices", &devices);
+	json_object_object_get_ex(tenant, "weight", &weight);
+	json_object_object_get_ex(tenant, "limit_ppm", &limit);
+	json_object_object_get_ex(tenant, "share_ppm", &share);
 	for (size_t i = 0; i < json_object_array_length(devices); i++) {
 		json_object *dev = json_object_array_get_idx(devices, i), *q, *u;
-		char quota[32], used[32];
+		char quota[32], used[32], lim[16], shr[16], sms[24];
 		json_object_object_get_ex(dev, "vram_quota", &q);
 		json_object_object_get_ex(dev, "vram_used", &u);
 		policy_size_format((uint64_t)json_object_get_int64(q), quota, sizeof(quota));
 		policy_size_format((uint64_t)json_object_get_int64(u), used, sizeof(used));
-		printf("%-40s %3zu %12s %12s %9d %s\n", i ? "" : json_object_get_string(name), i,
-		       used, quota, i ? 0 : json_object_get_int(procs),
-		       i ? "" : (json_object_get_boolean(configured) ? "set" : "default"));
+		ppm_text(json_object_get_int64(limit), lim, sizeof(lim));
+		ppm_text(json_object_get_int64(share), shr, sizeof(shr));
+		sms_text(tenant, i, sms, sizeof(sms));
+		if (i == 0)
+			printf("%-32s %3zu %11s %11s %9d %7s %6d %6s %8s %s\n",
+			       json_object_get_string(name), i, used, quota,
+			       json_object_get_int(procs),
+			       json_object_get_boolean(configured) ? "set" : "default",
+			       json_object_get_int(weight), lim, shr, sms);
+		else
+			printf("%-32s %3zu %11s %11s %9s %7s %6s %6s %8s %s\n", "", i, used, quota,
+			       "", "", "", "", "", sms);
 	}
 }
 
@@ -304,8 +345,8 @@ static int print_reply(json_object *reply, const struct admin_options *o, const 
 		print_node(reply);
 		return 0;
 	}
-	printf("%-32s %3s %11s %11s %9s %7s %6s %6s %8s\n", "TENANT", "GPU", "VRAM USED",
-	       "VRAM QUOTA", "PROCESSES", "QUOTA", "WEIGHT", "LIMIT", "SHARE");
+	printf("%-32s %3s %11s %11s %9s %7s %6s %6s %8s %s\n", "TENANT", "GPU", "VRAM USED",
+	       "VRAM QUOTA", "PROCESSES", "QUOTA", "WEIGHT", "LIMIT", "SHARE", "SMS");
 	json_object_object_get_ex(reply, list_key, &list);
 	if (json_object_is_type(list, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(list); i++)

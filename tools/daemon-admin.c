@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -441,7 +442,10 @@ static char *set_gpu(struct daemon *d, json_object *req)
 	}
 	events_emit(d, "gpu-mode", "", "GPU %d: %s (was %s)", g, spatial_mode_name(mode),
 		    spatial_mode_name(was));
-	return get_node(d);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	spatial_tick(d, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	return get_node(d); /* with the MPS server started, or stopped */
 }
 
 char *admin_handle(struct daemon *d, const char *request)
