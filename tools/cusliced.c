@@ -202,13 +202,7 @@ static int setup(struct daemon *d, const struct options *o)
 		return -errno;
 	}
 	d->mps_control = find_mps_control(o->mps_control);
-	/* every GPU's MPS pipe directory exists from the start, so that the device
-	 * plugin can mount it into containers before the GPU leaves time-slicing */
-	for (int g = 0; g < d->ndevices; g++) {
-		snprintf(path, sizeof(path), "%s/mps%d", d->runtime_dir, g);
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fprintf(stderr, "cusliced: cannot make %s: %s\n", path, strerror(errno));
-	}
+	spatial_setup(d);
 	if (state_load(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cusliced: %s\n", err);
 		return -EINVAL;

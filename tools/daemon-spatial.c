@@ -233,16 +233,25 @@ static pid_t running_control(const struct daemon *d, const struct mps *m)
 		       : 0;
 }
 
+void spatial_setup(struct daemon *d)
+{
+	for (int g = 0; g < d->ndevices; g++) {
+		struct mps *m = &d->gpus[g].mps;
+		snprintf(m->pipe, sizeof(m->pipe), "%s/mps%d", d->runtime_dir, g);
+		snprintf(m->log, sizeof(m->log), "%s/mps%d-log", d->runtime_dir, g);
+		/* made now, so that the device plugin can mount the pipe directory into
+		 * containers before the GPU leaves time-slicing */
+		if ((mkdir(m->pipe, 0755) < 0 && errno != EEXIST) ||
+		    (mkdir(m->log, 0755) < 0 && errno != EEXIST))
+			fprintf(stderr, "cusliced: cannot make %s: %s\n", m->pipe, strerror(errno));
+	}
+}
+
 static int mps_start(struct daemon *d, int g, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
 	char path[4200];
 
-	snprintf(m->pipe, sizeof(m->pipe), "%s/mps%d", d->runtime_dir, g);
-	snprintf(m->log, sizeof(m->log), "%s/mps%d-log", d->runtime_dir, g);
-	if ((mkdir(m->pipe, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(m->log, 0755) < 0 && errno != EEXIST))
-		return -errno;
 	snprintf(path, sizeof(path), "%s/control-stdout.log", m->log);
 	m->log_offset = (uint64_t)file_size(path);
 	pid_t running = running_control(d, m);

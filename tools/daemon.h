@@ -188,6 +188,7 @@ json_object *claims_json(const struct daemon *d);
 int claims_load(struct daemon *d, json_object *list);
 
 /* daemon-spatial.c: per-GPU modes, SM partitions, the MPS servers. */
+void spatial_setup(struct daemon *d); /* the MPS directories, at start */
 const char *spatial_mode_name(enum gpu_mode mode);
 int spatial_mode_parse(const char *text, enum gpu_mode *ret);
 /* Plans every GPU's partitions from the tenants' asks and writes them to the

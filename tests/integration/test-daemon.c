@@ -790,6 +790,10 @@ static void test_spatial_partitions(void **state_)
 	fclose(f);
 	assert_non_null(strstr(env_text, "CUDA_VISIBLE_DEVICES=GPU-"));
 	assert_non_null(strstr(env_text, "CUDA_MPS_LOG_DIRECTORY="));
+	/* a tenant known before the switch joins the server at once */
+	json_object *dd = describe("d");
+	assert_non_null(strstr(json_object_get_string(at(dd, "tenant.sm.mps_pipe")), "/mps0"));
+	json_object_put(dd);
 
 	set_opt("a", "--sm", "56");
 	set_opt("b", "--sm", "50%"); /* 66 SMs: 8 groups nearest */
