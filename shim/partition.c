@@ -6,10 +6,12 @@
  * tenant holds (policy/segment.h); the split is deterministic, so group g is
  * the same SMs in every process. Here the shim builds a green context from
  * those groups and makes it stand in for the device's primary context:
- * cuDevicePrimaryCtxRetain hands it out, so the runtime (and with it
- * PyTorch, Triton, cuBLAS) makes it current on every thread it uses, and
- * cuCtxSetCurrent/cuCtxPushCurrent of the real primary context are turned
- * into it. A green context shares the primary context's memory and modules,
+ * cuDevicePrimaryCtxRetain hands it out, and cuCtxSetCurrent and
+ * cuCtxPushCurrent of the real primary context make it current instead. The
+ * CUDA runtime (and with it PyTorch, Triton, cuBLAS) makes the primary
+ * context current on each thread it uses, the first time before it has
+ * retained it through the public API, so that is where the primary context
+ * is recognised. A green context shares the primary context's memory and modules,
  * so allocations and functions stay usable everywhere; its default stream
  * takes the place of the legacy one. Contexts the program creates itself
  * (cuCtxCreate) get green contexts of their own from the same groups.
@@ -20,14 +22,19 @@
  * (PyTorch's forward pass) would no longer be ordered before what another
  * thread queues there (its autograd engine's backward pass). The driver's
  * note that a green context is current to one thread at a time is about
- * API calls racing on the context itself; tests/gpu/partition-threads.cu
- * drives one shared green context from 16 threads (launches, copies, events,
- * streams made and destroyed) and checks every result and every SM id.
+ * API calls racing on the context itself; `tests/gpu/smcheck threads 16`
+ * drives one shared green context from 16 threads (launches on created
+ * streams and the legacy one, copies, events, streams made and destroyed)
+ * and checks every result: 3200 rounds, none wrong, on the H200.
  *
  * Under MPS (spatial mode) the tenant's processes join the MPS server of the
  * daemon's choosing; its pipe directory is set before the driver loads.
  * A fatal GPU error seen by any process is written to the segment, so the
- * daemon can tell which tenant took the server down.
+ * daemon can restart the server at once and tell which tenants it hit.
+ *
+ * Wherever a partition cannot be honoured (no green contexts in the driver,
+ * a group the split lacks) the device's contexts are refused with one line:
+ * the tenant's work never runs on the whole GPU instead.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
