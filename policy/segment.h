@@ -72,7 +72,8 @@ struct cuslice_partition {
 };
 
 /* A fatal GPU error one of the tenant's processes saw; under MPS it ends every
- * client of the server, so the daemon finds who caused it and restarts it. */
+ * client of the server, so the daemon restarts the server and reports the
+ * tenants it hit. */
 struct cuslice_fault {
 	int32_t pid;
 	int32_t code;	  /* the CUresult */
