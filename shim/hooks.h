@@ -129,7 +129,7 @@
 	X(cuCtxPushCurrent, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))                 \
 	X(cuCtxPushCurrent_v2, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))              \
 	X(cuGreenCtxCreate, cuGreenCtxCreate, CUSTOM, 0, (0), (CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags), (phCtx, desc, dev, flags)) \
-	/* where fatal GPU errors surface, so that a faulting tenant is known */                    \
+	/* where fatal GPU errors surface, so that cusliced hears of a fault at once */                   \
 	X(cuCtxSynchronize, cuCtxSynchronize, PASS, 0, (0), (void), ())                              \
 	X(cuCtxSynchronize_v2, cuCtxSynchronize, PASS, 0, (0), (CUcontext ctx), (ctx))               \
 	X(cuStreamSynchronize, cuStreamSynchronize, PASS, 0, (0), (CUstream hStream), (hStream))    \
