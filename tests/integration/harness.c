@@ -152,3 +152,31 @@ int harness_lines(const char *text)
 		n += *text == '\n';
 	return n;
 }
+
+void harness_cli(char *const args[], char *const extra_env[], struct run_result *ret)
+{
+	char *argv[24] = {(char *)harness_path("CUSLICE_CLI")};
+	int n = 1;
+
+	for (int i = 0; args[i] && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	harness_run(argv, extra_env, ret);
+}
+
+void harness_expect_ok(const struct run_result *r)
+{
+	if (r->status != 0)
+		fail_msg("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+double harness_value(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, len) == 0 && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+	fail_msg("no \"%s\" in:\n%s", key, text);
+	return 0;
+}

@@ -24,6 +24,15 @@ const char *harness_tmpdir(void);
  * terminated; "NAME=" with nothing after unsets NAME). */
 void harness_run(char *const argv[], char *const extra_env[], struct run_result *ret);
 
+/* Runs the cuslice CLI (CUSLICE_CLI) with `args` (NULL terminated) as harness_run does. */
+void harness_cli(char *const args[], char *const extra_env[], struct run_result *ret);
+
+/* Fails the test, showing the output, unless the run exited 0. */
+void harness_expect_ok(const struct run_result *r);
+
+/* The number after "KEY " at the start of a line of `text`; fails the test if absent. */
+double harness_value(const char *text, const char *key);
+
 /* The stats written by process `pid`; fails the test if absent. */
 json_object *harness_stats(pid_t pid);
 

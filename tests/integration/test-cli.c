@@ -12,17 +12,6 @@
 
 #include "harness.h"
 
-static void run_cli(char *const args[], struct run_result *r)
-{
-	char *argv[16] = {(char *)harness_path("CUSLICE_CLI")};
-	int n = 1;
-
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	harness_run(argv, NULL, r);
-}
-
 static void test_summary_counts_the_whole_tree(void **state)
 {
 	struct run_result r;
@@ -30,7 +19,7 @@ static void test_summary_counts_the_whole_tree(void **state)
 			"dlsym", "--launches", "5",  "--fork",
 			NULL};
 
-	run_cli(args, &r);
+	harness_cli(args, NULL, &r);
 	assert_int_equal(r.status, 0);
 	/* parent: 3*5+1 + 3 launched - 3 captured + 15 by graphs + 1 multi-device = 32;
 	 * forked child: 3*5+1 launched + 1 multi-device = 17 */
@@ -46,7 +35,7 @@ static void test_stats_dir_keeps_per_process_files(void **state)
 	char *args[] = {"run",	  "--stats-dir", dir, "--", (char *)harness_path("DRIVER_WORKLOAD"),
 			"linked", "--launches",	 "2", NULL};
 
-	run_cli(args, &r);
+	harness_cli(args, NULL, &r);
 	assert_int_equal(r.status, 0);
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "test $(ls %s/stats.*.json | wc -l) -eq 1", dir);
@@ -59,9 +48,9 @@ static void test_exit_status_is_the_commands(void **state)
 	char *fails[] = {"run", "--", "/bin/sh", "-c", "exit 7", NULL};
 	char *killed[] = {"run", "--", "/bin/sh", "-c", "kill -9 $$", NULL};
 
-	run_cli(fails, &r);
+	harness_cli(fails, NULL, &r);
 	assert_int_equal(r.status, 7);
-	run_cli(killed, &r);
+	harness_cli(killed, NULL, &r);
 	assert_int_equal(r.status, 128 + 9);
 	assert_non_null(strstr(r.err, "killed by signal 9"));
 }
@@ -74,16 +63,16 @@ static void test_bad_usage(void **state)
 	char *missing[] = {"run", "--", "/nonexistent/program", NULL};
 	char *bad_verb[] = {"frobnicate", NULL};
 
-	run_cli(no_command, &r);
+	harness_cli(no_command, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "no command given"));
-	run_cli(bad_option, &r);
+	harness_cli(bad_option, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown option \"--vram-typo\""));
-	run_cli(missing, &r);
+	harness_cli(missing, NULL, &r);
 	assert_int_equal(r.status, 127);
 	assert_non_null(strstr(r.err, "cannot run \"/nonexistent/program\""));
-	run_cli(bad_verb, &r);
+	harness_cli(bad_verb, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown command \"frobnicate\""));
 }
@@ -94,10 +83,10 @@ static void test_help(void **state)
 	char *top[] = {"--help", NULL};
 	char *run[] = {"run", "--help", NULL};
 
-	run_cli(top, &r);
+	harness_cli(top, NULL, &r);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "Usage: cuslice COMMAND"));
-	run_cli(run, &r);
+	harness_cli(run, NULL, &r);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "--summary"));
 	assert_non_null(strstr(r.out, "--stats-dir"));

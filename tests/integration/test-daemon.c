@@ -107,14 +107,9 @@ static void daemon_stop(int sig)
 
 static void cli(char *const args[], struct run_result *r)
 {
-	char *argv[16] = {(char *)harness_path("CUSLICE_CLI")};
-	int n = 1;
 	char *env[] = {admin_env, socket_env, NULL};
 
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	harness_run(argv, env, r);
+	harness_cli(args, env, r);
 }
 
 /* Runs vram-workload MODE [ARG] inside cgroup `leaf`. */
@@ -754,14 +749,6 @@ static void partition_result(pid_t pid, int out, char *text, size_t size)
 	waitpid(pid, NULL, 0);
 }
 
-static double field_of(const char *text, const char *key)
-{
-	const char *p = strstr(text, key);
-	if (!p)
-		fail_msg("no \"%s\" in: %s", key, text);
-	return strtod(p + strlen(key) + 1, NULL);
-}
-
 /* Spatial mode: cusliced runs the MPS control daemon for the GPU, tenants
  * asking for SMs get disjoint groups and run at once, an ask that does not
  * fit is refused with the reason and changes nothing, tenants without an
@@ -826,12 +813,12 @@ static void test_spatial_partitions(void **state_)
 
 	partition_result(pa, out[0], text[0], sizeof(text[0]));
 	partition_result(pb, out[1], text[1], sizeof(text[1]));
-	assert_int_equal((int)field_of(text[0], "sms"), 56);
-	assert_int_equal((int)field_of(text[1], "sms"), 64);
+	assert_int_equal((int)harness_value(text[0], "sms"), 56);
+	assert_int_equal((int)harness_value(text[1], "sms"), 64);
 	double alone_a = 200 * 1.0 * 132 / 56, alone_b = 200 * 1.0 * 132 / 64;
-	assert_true(field_of(text[0], "wall_ms") < alone_a * 1.3);
-	assert_true(field_of(text[1], "wall_ms") < alone_b * 1.3);
-	assert_int_equal((int)field_of(text[0], "green_create"), 800);
+	assert_true(harness_value(text[0], "wall_ms") < alone_a * 1.3);
+	assert_true(harness_value(text[1], "wall_ms") < alone_b * 1.3);
+	assert_int_equal((int)harness_value(text[0], "green_create"), 800);
 	/* launching steadily side by side, neither is paced by a share of GPU
 	 * time: each keeps its SMs busy (kernels of 1 ms on the whole GPU take
 	 * 132/56 ms on 56 SMs, so busy all the time is 0.42) */
@@ -872,8 +859,8 @@ static void test_mps_fault(void **state_)
 	usleep(100000);
 	pid_t culprit = partition_in("a", "1", true, &out[0]);
 	partition_result(culprit, out[0], text[0], sizeof(text[0]));
-	assert_int_equal((int)field_of(text[0], "sync_rc"), 700); /* an illegal address */
-	assert_true(wait_control(old, 5000) > 0);		  /* within 5 s */
+	assert_int_equal((int)harness_value(text[0], "sync_rc"), 700); /* an illegal address */
+	assert_true(wait_control(old, 5000) > 0);		       /* within 5 s */
 	partition_result(victim, out[1], text[1], sizeof(text[1]));
 	n = node();
 	assert_int_equal(json_object_get_int(at(n, "gpus.0.mps.faults")), faults + 1);
@@ -899,7 +886,7 @@ static void test_isolated_tenant(void **state_)
 	json_object_put(dd);
 	pid_t p = partition_in("d", "1", false, &out);
 	partition_result(p, out, text, sizeof(text));
-	assert_int_equal((int)field_of(text, "sms"), 132);
+	assert_int_equal((int)harness_value(text, "sms"), 132);
 	set_opt("d", "--isolated", "off");
 }
 
@@ -922,8 +909,8 @@ static void test_hybrid_and_restart(void **state_)
 	pid_t pb = partition_in("b", "1", false, &out[1]);
 	partition_result(pa, out[0], text[0], sizeof(text[0]));
 	partition_result(pb, out[1], text[1], sizeof(text[1]));
-	assert_int_equal((int)field_of(text[0], "sms"), 56);
-	assert_int_equal((int)field_of(text[1], "sms"), 8 * 8 + 12);
+	assert_int_equal((int)harness_value(text[0], "sms"), 56);
+	assert_int_equal((int)harness_value(text[1], "sms"), 8 * 8 + 12);
 
 	/* killed: the MPS control daemon and its clients stay, and are adopted */
 	int control = control_pid();
@@ -999,7 +986,7 @@ static void test_sm_claim(void **state_)
 	pid_t p = partition_in("c", "1", false, &out);
 	unsetenv("CUSLICE_CLAIMS");
 	partition_result(p, out, text, sizeof(text));
-	assert_int_equal((int)field_of(text, "sms"), 40); /* 30 % of 132: 5 groups */
+	assert_int_equal((int)harness_value(text, "sms"), 40); /* 30 % of 132: 5 groups */
 	json_object *dc = describe("c");
 	assert_true(json_object_get_boolean(at(dc, "tenant.sm.partitions.0.dedicated")));
 	json_object_put(dc);

@@ -14,35 +14,6 @@
 
 #include "harness.h"
 
-static void run_cli(char *const args[], char *const env[], struct run_result *r)
-{
-	char *argv[24] = {(char *)harness_path("CUSLICE_CLI")};
-	int n = 1;
-
-	for (int i = 0; args[i] && n < 23; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	harness_run(argv, env, r);
-}
-
-static void expect_ok(const struct run_result *r)
-{
-	if (r->status != 0)
-		fail_msg("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-}
-
-/* The number after "key " on its own line of `text`; fails if absent. */
-static double value(const char *text, const char *key)
-{
-	char pattern[64];
-	snprintf(pattern, sizeof(pattern), "%s ", key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (strncmp(p, pattern, strlen(pattern)) == 0)
-			return strtod(p + strlen(pattern), NULL);
-	fail_msg("no \"%s\" in:\n%s", key, text);
-	return 0;
-}
-
 /* 25 % asked: 32 SMs (4 groups) granted; every context the process uses
  * runs there (the primary's stand-in from any thread, a context of its
  * own), green contexts of its own are refused, and kernels take
@@ -53,24 +24,25 @@ static void test_partition_holds_every_context(void **state)
 	char *args[] = {"run", "--sm", "25%", "--", (char *)harness_path("PARTITION_WORKLOAD"),
 			"10",  "2000", NULL};
 
-	run_cli(args, NULL, &r);
-	expect_ok(&r);
-	assert_int_equal((int)value(r.out, "sms"), 32);
-	assert_int_equal(__builtin_popcount((unsigned)value(r.out, "slots")), 4);
-	assert_int_equal((int)value(r.out, "thread_sms"), 32);
-	assert_int_equal((int)value(r.out, "own_context_sms"), 32);
-	assert_int_equal((int)value(r.out, "green_create"), 800); /* CUDA_ERROR_NOT_PERMITTED */
-	double wall = value(r.out, "wall_ms"), expected = 10 * 2.0 * 132 / 32;
+	harness_cli(args, NULL, &r);
+	harness_expect_ok(&r);
+	assert_int_equal((int)harness_value(r.out, "sms"), 32);
+	assert_int_equal(__builtin_popcount((unsigned)harness_value(r.out, "slots")), 4);
+	assert_int_equal((int)harness_value(r.out, "thread_sms"), 32);
+	assert_int_equal((int)harness_value(r.out, "own_context_sms"), 32);
+	assert_int_equal((int)harness_value(r.out, "green_create"),
+			 800); /* CUDA_ERROR_NOT_PERMITTED */
+	double wall = harness_value(r.out, "wall_ms"), expected = 10 * 2.0 * 132 / 32;
 	assert_true(wall >= expected * 0.95 && wall < expected * 1.5);
 	assert_non_null(strstr(r.err, "green contexts of the program's own are refused"));
 
 	/* without a partition: the whole GPU, and its own green contexts allowed */
 	char *whole[] = {"run", "--vram", "1GiB", "--", (char *)harness_path("PARTITION_WORKLOAD"),
 			 "10",	"2000",	  NULL};
-	run_cli(whole, NULL, &r);
-	expect_ok(&r);
-	assert_int_equal((int)value(r.out, "sms"), 132);
-	assert_int_equal((int)value(r.out, "green_create"), 0);
+	harness_cli(whole, NULL, &r);
+	harness_expect_ok(&r);
+	assert_int_equal((int)harness_value(r.out, "sms"), 132);
+	assert_int_equal((int)harness_value(r.out, "green_create"), 0);
 }
 
 /* The CUDA runtime makes the primary context current before it retains it
@@ -81,11 +53,11 @@ static void test_runtime_order(void **state)
 	char *args[] = {"run", "--sm", "32",	  "--", (char *)harness_path("PARTITION_WORKLOAD"),
 			"1",   "100",  "runtime", NULL};
 
-	run_cli(args, NULL, &r);
-	expect_ok(&r);
-	assert_int_equal((int)value(r.out, "sms_before_retain"), 32);
-	assert_int_equal((int)value(r.out, "sms"), 32);
-	assert_int_equal((int)value(r.out, "thread_sms"), 32);
+	harness_cli(args, NULL, &r);
+	harness_expect_ok(&r);
+	assert_int_equal((int)harness_value(r.out, "sms_before_retain"), 32);
+	assert_int_equal((int)harness_value(r.out, "sms"), 32);
+	assert_int_equal((int)harness_value(r.out, "thread_sms"), 32);
 }
 
 static void test_groups_named(void **state)
@@ -100,10 +72,10 @@ static void test_groups_named(void **state)
 			"100",
 			NULL};
 
-	run_cli(args, NULL, &r);
-	expect_ok(&r);
-	assert_int_equal((int)value(r.out, "sms"), 7 * 8 + 12);
-	assert_int_equal((unsigned)value(r.out, "slots"), 0x3f80u | 1u << 16);
+	harness_cli(args, NULL, &r);
+	harness_expect_ok(&r);
+	assert_int_equal((int)harness_value(r.out, "sms"), 7 * 8 + 12);
+	assert_int_equal((unsigned)harness_value(r.out, "slots"), 0x3f80u | 1u << 16);
 }
 
 static void test_bad_values_refused(void **state)
@@ -123,7 +95,7 @@ static void test_bad_values_refused(void **state)
 				"1",
 				"1",
 				NULL};
-		run_cli(args, NULL, &r);
+		harness_cli(args, NULL, &r);
 		if (r.status != 2 && r.status != 1)
 			fail_msg("%s %s: exit %d, %s", cases[i][0], cases[i][1], r.status, r.err);
 		assert_non_null(strstr(r.err, cases[i][0]));
@@ -150,10 +122,10 @@ static double pair_wall(const char *groups_a, const char *groups_b, bool mps)
 		 harness_tmpdir(), harness_tmpdir());
 	char *argv[] = {"/bin/sh", "-c", script, NULL};
 	harness_run(argv, env, &r);
-	expect_ok(&r);
+	harness_expect_ok(&r);
 	const char *second = strstr(strstr(r.out, "wall_ms") + 1, "wall_ms");
 	assert_non_null(second);
-	double a = value(r.out, "wall_ms"), b = value(second, "wall_ms");
+	double a = harness_value(r.out, "wall_ms"), b = harness_value(second, "wall_ms");
 	return a > b ? a : b;
 }
 

@@ -19,31 +19,14 @@
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
-static void run_cli(char *const args[], char *const env[], struct run_result *r)
-{
-	char *argv[24] = {(char *)harness_path("CUSLICE_CLI")};
-	int n = 1;
-
-	for (int i = 0; args[i] && n < 23; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	harness_run(argv, env, r);
-}
-
-static void expect_ok(const struct run_result *r)
-{
-	if (r->status != 0)
-		fail_msg("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-}
-
 static void test_every_path_charged_and_credited(void **state)
 {
 	struct run_result r;
 	char *args[] = {"run",	 "--vram", "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
 			"paths", NULL};
 
-	run_cli(args, NULL, &r);
-	expect_ok(&r);
+	harness_cli(args, NULL, &r);
+	harness_expect_ok(&r);
 }
 
 static void test_driver_refusal_returns_the_reservation(void **state)
@@ -53,8 +36,8 @@ static void test_driver_refusal_returns_the_reservation(void **state)
 	char *args[] = {"run",	 "--vram", "1GiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
 			"paths", NULL};
 
-	run_cli(args, env, &r);
-	expect_ok(&r);
+	harness_cli(args, env, &r);
+	harness_expect_ok(&r);
 }
 
 struct tally {
@@ -81,8 +64,8 @@ static void test_two_processes_racing(void **state)
 	char *env[] = {tally_env, NULL};
 	char *args[] = {"run", "--vram", "48MiB", "--", "/bin/sh", "-c", script, NULL};
 
-	run_cli(args, env, &r);
-	expect_ok(&r);
+	harness_cli(args, env, &r);
+	harness_expect_ok(&r);
 	print_message("two racers: most held together %lld bytes of 48 MiB, %lld refusals\n",
 		      t->most, t->refused);
 	assert_true(t->most <= (long long)(48 * MiB));
@@ -99,8 +82,8 @@ static void test_sigkill_returns_the_reservation(void **state)
 			"kill", "900000000", NULL};
 	double ms = -1;
 
-	run_cli(args, NULL, &r);
-	expect_ok(&r);
+	harness_cli(args, NULL, &r);
+	harness_expect_ok(&r);
 	assert_int_equal(sscanf(r.out, "reclaimed after %lf ms", &ms), 1);
 	print_message("a SIGKILLed process's reservation came back after %.1f ms\n", ms);
 	assert_true(ms < 1000);
@@ -111,8 +94,8 @@ static void view(const char *vram, char *const env[], struct run_result *r)
 	char *args[] = {"run",	"--vram", (char *)vram, "--", (char *)harness_path("VRAM_WORKLOAD"),
 			"view", NULL};
 
-	run_cli(args, env, r);
-	expect_ok(r);
+	harness_cli(args, env, r);
+	harness_expect_ok(r);
 }
 
 static void test_applications_see_the_quota(void **state)
@@ -155,7 +138,7 @@ static void assert_refused_before_running(const char *opt, const char *value, co
 	unlink(marker);
 	snprintf(script, sizeof(script), "touch %s", marker);
 	char *args[] = {"run", (char *)opt, (char *)value, "--", "/bin/sh", "-c", script, NULL};
-	run_cli(args, NULL, &r);
+	harness_cli(args, NULL, &r);
 	assert_int_equal(r.status, 2);
 	if (harness_lines(r.err) != 1 || !strstr(r.err, says))
 		fail_msg("%s %s: expected one line saying \"%s\", got: %s", opt, value, says,
@@ -179,7 +162,7 @@ static void test_bad_input(void **state)
 
 	struct run_result r;
 	char *args[] = {"run", "--vram", "1GiB", "--", NULL};
-	run_cli(args, NULL, &r);
+	harness_cli(args, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "no command given"));
 }
@@ -191,8 +174,8 @@ static void test_device_selects_one_gpu(void **state)
 	char *args[] = {"run", "--device", "1", "--", "/bin/sh", "-c", "echo $CUDA_VISIBLE_DEVICES",
 			NULL};
 
-	run_cli(args, env, &r);
-	expect_ok(&r);
+	harness_cli(args, env, &r);
+	harness_expect_ok(&r);
 	assert_string_equal(r.out, "1\n");
 }
 
@@ -234,14 +217,14 @@ static void test_unknown_allocation_variant(void **state)
 			   "future", NULL};
 	char *unlimited[] = {"run", "--", (char *)harness_path("VRAM_WORKLOAD"), "future", NULL};
 
-	run_cli(limited, env, &r);
-	expect_ok(&r);
+	harness_cli(limited, env, &r);
+	harness_expect_ok(&r);
 	assert_string_equal(r.out, "cuGetProcAddress: 500 null\ndlsym: null\n");
 	assert_int_equal(harness_lines(r.err), 1);
 	assert_non_null(strstr(r.err, "\"cuMemAlloc\" in a variant cuslice does not know"));
 
-	run_cli(unlimited, env, &r);
-	expect_ok(&r);
+	harness_cli(unlimited, env, &r);
+	harness_expect_ok(&r);
 	assert_string_equal(r.out, "cuGetProcAddress: 0 function\ndlsym: function\n");
 	assert_string_equal(r.err, "");
 }
@@ -256,13 +239,13 @@ static void test_quota_per_device(void **state)
 	char *one[] = {"run",	  "--vram", "1=512MiB", "--", (char *)harness_path("VRAM_WORKLOAD"),
 		       "devices", NULL};
 
-	run_cli(both, env, &r);
-	expect_ok(&r);
+	harness_cli(both, env, &r);
+	harness_expect_ok(&r);
 	assert_string_equal(r.out, "device 0: 1073741824 1073741824, one byte more: 2\n"
 				   "device 1: 536870912 536870912, one byte more: 2\n");
 	/* a device left out of the list gets no memory at all */
-	run_cli(one, env, &r);
-	expect_ok(&r);
+	harness_cli(one, env, &r);
+	harness_expect_ok(&r);
 	assert_string_equal(r.out, "device 0: 0 0, one byte more: 2\n"
 				   "device 1: 536870912 536870912, one byte more: 2\n");
 }
@@ -290,7 +273,7 @@ static void test_sigkill_without_the_watcher(void **state)
 	double ms = -1;
 
 	harness_run(argv, env, &r);
-	expect_ok(&r);
+	harness_expect_ok(&r);
 	assert_int_equal(sscanf(r.out, "reclaimed after %lf ms", &ms), 1);
 	print_message("without the watcher, reclaimed after %.1f ms\n", ms);
 	assert_true(ms < 1000);
@@ -314,9 +297,9 @@ static void test_limit_caps_gpu_time(void **state)
 	char *limited[] = {"run", "--limit", "30%", "--", (char *)harness_path("SHARE_WORKLOAD"),
 			   "1",	  "1000",    NULL};
 
-	run_cli(alone, NULL, &r);
+	harness_cli(alone, NULL, &r);
 	double free_share = share_of(&r);
-	run_cli(limited, NULL, &r);
+	harness_cli(limited, NULL, &r);
 	double capped = share_of(&r);
 	print_message("1 ms kernels: %.1f%% of GPU time alone, %.1f%% under --limit 30%%\n",
 		      100 * free_share, 100 * capped);
@@ -325,7 +308,7 @@ static void test_limit_caps_gpu_time(void **state)
 	assert_true(capped >= 0.20);
 
 	char *bad[] = {"run", "--limit", "130%", "--", "/bin/true", NULL};
-	run_cli(bad, NULL, &r);
+	harness_cli(bad, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "--limit \"130%\": use a percentage of GPU time"));
 }
@@ -361,7 +344,7 @@ static void test_profile_seeds_the_costs(void **state)
 	snprintf(bad, sizeof(bad), "%s/bad.profile", harness_tmpdir());
 	char *record[] = {"profile", "-o",   path, "--", (char *)harness_path("SHARE_WORKLOAD"),
 			  "0.5",     "1000", NULL};
-	run_cli(record, NULL, &r);
+	harness_cli(record, NULL, &r);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.err, "1 kernels from 1 process written to"));
 	profile_line(path, &ns, name);
@@ -380,7 +363,7 @@ static void test_profile_seeds_the_costs(void **state)
 			   "1",
 			   "1000",
 			   NULL};
-	run_cli(limited, NULL, &r);
+	harness_cli(limited, NULL, &r);
 	double share = share_of(&r);
 	print_message("--limit 30%% with a profile of twice the true cost: %.1f%% of GPU time\n",
 		      100 * share);
@@ -389,7 +372,7 @@ static void test_profile_seeds_the_costs(void **state)
 	snprintf(cmd, sizeof(cmd), "printf '# cuslice profile 1\\n12 x 3 work\\n' > %s", bad);
 	assert_int_equal(system(cmd), 0);
 	char *refused[] = {"run", "--profile", bad, "--", "/bin/true", NULL};
-	run_cli(refused, NULL, &r);
+	harness_cli(refused, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "line 2 is malformed"));
 	/* given straight to the shim, CUDA is refused with one line */
@@ -403,7 +386,7 @@ static void test_profile_seeds_the_costs(void **state)
 	assert_non_null(strstr(r.err, "CUDA is disabled in this process"));
 
 	char *nothing[] = {"profile", "-o", path, "--", "/bin/true", NULL};
-	run_cli(nothing, NULL, &r);
+	harness_cli(nothing, NULL, &r);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "no kernel was timed"));
 }
