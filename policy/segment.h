@@ -40,11 +40,15 @@ struct cuslice_proc {
  * divided by the share, and a launch that would start more than `burst_ns`
  * ahead of now waits. share_ppm == 0: not paced. While a latency-critical
  * tenant has work, the others may be held to `max_inflight` launches on the
- * GPU at a time, so that its kernels wait behind one of theirs at most.
+ * GPU at a time, so that its kernels wait behind one of theirs at most, and
+ * the latency-critical tenant's own is CUSLICE_INFLIGHT_HIGH: no cap, but
+ * every launch goes through the gate, which writes it on the node's board.
  * Written by whoever
  * schedules the tenant (cusliced, or `cuslice run --limit`); the pacing
  * itself needs no one else, so it holds while the scheduler restarts.
  */
+#define CUSLICE_INFLIGHT_HIGH UINT32_MAX
+
 struct cuslice_sched {
 	uint32_t share_ppm;
 	uint32_t max_inflight; /* launches this tenant may have on the GPU at once; 0: any */
@@ -98,12 +102,21 @@ struct cuslice_segment {
 	struct cuslice_partition partitions[CUSLICE_MAX_DEVICES];
 	char mps_pipe[CUSLICE_MPS_PIPE_MAX];
 	struct cuslice_fault fault;
+	/* appended: while the tenant is latency-critical, 1 + its word on the
+	 * node's board (policy/board.h); 0: it is not */
+	uint32_t high_slot;
+	uint32_t pad;
 };
 
 /* The size of a segment before `refusals` was appended: still accepted. */
 #define CUSLICE_SEGMENT_SIZE_V1 offsetof(struct cuslice_segment, refusals)
 /* … and before the partitions were. */
 #define CUSLICE_SEGMENT_SIZE_V2 offsetof(struct cuslice_segment, partitions)
+/* … and before `high_slot` was. */
+#define CUSLICE_SEGMENT_SIZE_V3 offsetof(struct cuslice_segment, high_slot)
 /* Whether a segment (of `size` bytes) carries partitions. */
 #define CUSLICE_SEGMENT_HAS_PARTITIONS(seg) \
 	((seg)->size >= offsetof(struct cuslice_segment, fault) + sizeof(struct cuslice_fault))
+/* Whether it carries `high_slot`. */
+#define CUSLICE_SEGMENT_HAS_HIGH_SLOT(seg) \
+	((seg)->size >= offsetof(struct cuslice_segment, high_slot) + sizeof(uint32_t))

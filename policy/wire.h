@@ -4,7 +4,8 @@
  * the shim says hello, the daemon answers with the tenant it found for the
  * connecting process (from the kernel: SO_PEERCRED, then the process's
  * cgroup v2 path; never from what the message says) and, on success, the
- * tenant's segment as an SCM_RIGHTS descriptor.
+ * tenant's segment as an SCM_RIGHTS descriptor, and the node's board as a
+ * second one.
  *
  * Both structs start with size and version; a reader takes only what `size`
  * covers, so older shims and newer daemons interoperate.
@@ -32,6 +33,7 @@ struct cuslice_hello {
 };
 
 #define CUSLICE_WELCOME_SEGMENT 1u /* a segment descriptor comes with the message */
+#define CUSLICE_WELCOME_BOARD 2u   /* and the node's board after it (policy/board.h) */
 
 struct cuslice_welcome {
 	uint32_t size;

@@ -45,9 +45,11 @@ static int connect_daemon(const char *path)
 	return -ECONNREFUSED;
 }
 
-static int receive_welcome(int fd, struct cuslice_welcome *w, int *ret_segment)
+/* The segment, and the node's board when the daemon sends one (-1 if not). */
+static int receive_welcome(int fd, struct cuslice_welcome *w, int *ret_segment, int *ret_board)
 {
-	char control[CMSG_SPACE(sizeof(int))];
+	int fds[2] = {-1, -1};
+	char control[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = {.iov_base = w, .iov_len = sizeof(*w)};
 	struct msghdr msg = {.msg_iov = &iov,
 			     .msg_iovlen = 1,
@@ -55,19 +57,23 @@ static int receive_welcome(int fd, struct cuslice_welcome *w, int *ret_segment)
 			     .msg_controllen = sizeof(control)};
 	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 
-	*ret_segment = -1;
+	*ret_segment = *ret_board = -1;
 	if (n < (ssize_t)(3 * sizeof(uint32_t)))
 		return -EPROTO;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_segment, CMSG_DATA(c), sizeof(int));
-	if (w->status < 0) {
-		if (*ret_segment >= 0)
-			close(*ret_segment);
-		*ret_segment = -1;
-		return w->status;
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(c), (got < 2 ? got : 2) * sizeof(int));
+		}
+	if (w->status < 0 || fds[0] < 0) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return w->status < 0 ? w->status : -EPROTO;
 	}
-	return *ret_segment >= 0 ? 0 : -EPROTO;
+	*ret_segment = fds[0];
+	*ret_board = fds[1];
+	return 0;
 }
 
 /* The claims the device plugin mounted into this container, one per file. */
@@ -92,7 +98,7 @@ static void read_claims(struct cuslice_hello *hello)
 	globfree(&g);
 }
 
-int client_register(int *ret_segment)
+int client_register(int *ret_segment, int *ret_board)
 {
 	const char *path =
 		shim_config.socket_path ? shim_config.socket_path : "/run/cuslice/tenant.sock";
@@ -100,7 +106,7 @@ int client_register(int *ret_segment)
 	struct cuslice_welcome w = {0};
 	int fd, r;
 
-	*ret_segment = -1;
+	*ret_segment = *ret_board = -1;
 	fd = connect_daemon(path);
 	if (fd == -ENOENT && !shim_config.socket_path)
 		return 0;
@@ -114,7 +120,7 @@ int client_register(int *ret_segment)
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello))
 		r = -errno;
 	else
-		r = receive_welcome(fd, &w, ret_segment);
+		r = receive_welcome(fd, &w, ret_segment, ret_board);
 	close(fd);
 	w.tenant[sizeof(w.tenant) - 1] = '\0';
 	if (r < 0)

@@ -19,6 +19,13 @@
  * process-local budget; only a lease reads the clock, touches the tenant's
  * shared state, and may wait.
  *
+ * While a latency-critical tenant is active, the daemon caps the others'
+ * launches on the GPU (`max_inflight`) and they also hold every launch while
+ * the node's board says one of its requests is on the GPU; the
+ * latency-critical tenant's own launches (`max_inflight` is
+ * CUSLICE_INFLIGHT_HIGH for it) write that on the board, and its completed
+ * synchronisations take it back (policy/board.h).
+ *
  * Nothing here runs unless the tenant's segment asks for pacing: the launch
  * wrappers test one pointer.
  */
@@ -42,7 +49,8 @@
 #define WELL_KNOWN 64 /* samples, after which a key is timed only */
 #define RARELY 4096   /* one launch in this many; a power of two */
 #define PENDING 32
-#define LEASE_NS 200000 /* GPU time a process takes from its tenant at a time */
+#define LEASE_NS 200000	   /* GPU time a process takes from its tenant at a time */
+#define HOLD_POLL_NS 50000 /* how often a held launch looks at the board again */
 
 struct cost {
 	uint64_t key;
@@ -61,6 +69,8 @@ struct sample {
 
 struct cuslice_sched *shim_gate;
 static struct cuslice_sched unpaced; /* a process that records a profile alone */
+uint64_t *gate_high_word;	     /* this process's word on the board, once it wrote there */
+static uint64_t high_mark;	     /* what it wrote there last */
 uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
@@ -349,6 +359,78 @@ static void inflight_track(CUstream stream, bool ptsz)
 	pthread_mutex_unlock(&inflight.lock);
 }
 
+/* A launch of a latency-critical tenant: its work is on the GPU for a while. */
+static void high_launched(void)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	struct cuslice_board *b = tenant_board();
+	uint32_t slot = seg && b && CUSLICE_SEGMENT_HAS_HIGH_SLOT(seg)
+				? __atomic_load_n(&seg->high_slot, __ATOMIC_RELAXED)
+				: 0;
+
+	if (!slot || slot > CUSLICE_BOARD_HIGH)
+		return;
+	uint64_t *word = &b->high_busy_until_ns[slot - 1];
+	uint64_t until = now_ns() + CUSLICE_BOARD_HOLD_NS;
+	__atomic_store_n(word, until, __ATOMIC_RELAXED);
+	__atomic_store_n(&high_mark, until, __ATOMIC_RELAXED);
+	__atomic_store_n(&gate_high_word, word, __ATOMIC_RELEASE);
+}
+
+/* A synchronisation of a latency-critical process returned: what it
+ * launched is done, so the others need not hold for it any longer (unless
+ * it, or another process of the tenant, launched since). */
+void gate_synced_slow(void)
+{
+	uint64_t *word = __atomic_load_n(&gate_high_word, __ATOMIC_ACQUIRE);
+	uint64_t mark = __atomic_load_n(&high_mark, __ATOMIC_RELAXED), now = now_ns();
+
+	if (mark > now)
+		__atomic_compare_exchange_n(word, &mark, now, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+}
+
+/* Holds while a latency-critical tenant's work is on the GPU, as the board
+ * says; never longer than CUSLICE_BOARD_HOLD_MAX_NS at a stretch. */
+static void hold_for_high(struct cuslice_sched *s)
+{
+	struct cuslice_board *b = tenant_board();
+	uint64_t start = 0, now = 0;
+
+	if (!b)
+		return;
+	for (;;) {
+		uint64_t until = 0;
+		for (int i = 0; i < CUSLICE_BOARD_HIGH; i++) {
+			uint64_t u = __atomic_load_n(&b->high_busy_until_ns[i], __ATOMIC_RELAXED);
+			until = u > until ? u : until;
+		}
+		now = now_ns();
+		if (!start)
+			start = now;
+		if (until <= now || now - start >= CUSLICE_BOARD_HOLD_MAX_NS)
+			break;
+		uint64_t wait = until - now < HOLD_POLL_NS ? until - now : HOLD_POLL_NS;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)wait};
+		nanosleep(&ts, NULL);
+	}
+	if (now > start)
+		__atomic_fetch_add(&s->throttled_ns, now - start, __ATOMIC_RELAXED);
+}
+
+/* A launch of a tenant whose launches are capped or written on the board.
+ * Returns the cap on this process's launches on the GPU (0: none). */
+static __attribute__((noinline)) uint32_t capped(struct cuslice_sched *s, uint32_t cap)
+{
+	if (cap == CUSLICE_INFLIGHT_HIGH) {
+		high_launched();
+		return 0;
+	}
+	inflight_wait(s, cap);
+	hold_for_high(s); /* last: a request may have come while waiting */
+	return cap;
+}
+
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 		     uint64_t grid, uint64_t n)
 {
@@ -362,8 +444,8 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 
 	if (paced && __atomic_sub_fetch(&local_budget_ns, (int64_t)cost, __ATOMIC_RELAXED) < 0)
 		lease(s);
-	if (cap)
-		inflight_wait(s, cap);
+	if (unlikely(cap))
+		cap = capped(s, cap);
 	sample(t, c, key, ptsz, stream, paced, n);
 	t->tracked = cap != 0;
 	t->stream = stream;
@@ -417,6 +499,7 @@ int gate_costs(struct gate_cost *out, int max)
 
 void gate_forget_all(void)
 {
+	gate_high_word = NULL;	  /* the child has launched nothing yet */
 	shim_launch_count = NULL; /* the parent's slot counts the parent */
 	local_budget_ns = 0;
 	inflight.head = inflight.count = 0;

@@ -30,7 +30,12 @@ extern uint64_t gate_local_count; /* counts where no daemon reads them */
  * all while this process records a profile (mask 0). */
 extern uint64_t gate_sample_mask;
 
+/* This process's word on the node's board once it launched as a
+ * latency-critical tenant; NULL until then. */
+extern uint64_t *gate_high_word;
+
 void gate_bind(void);
+void gate_synced_slow(void);
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 		     uint64_t grid, uint64_t n);
 void gate_leave_slow(struct gate_ticket *t, CUresult rc);
@@ -55,6 +60,13 @@ static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream,
 	    __atomic_load_n(&shim_gate->max_inflight, __ATOMIC_RELAXED) ||
 	    (n & __atomic_load_n(&gate_sample_mask, __ATOMIC_RELAXED)) == 0)
 		gate_enter_slow(t, ptsz, stream, what, grid, n);
+}
+
+/* After a synchronisation that succeeded. */
+static inline void gate_synced(void)
+{
+	if (unlikely(__atomic_load_n(&gate_high_word, __ATOMIC_RELAXED)))
+		gate_synced_slow();
 }
 
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)

@@ -34,6 +34,7 @@
  *   CONTEXT_GONE  ends one; extra = what to do after success
  *   CONTEXT_DESTROY, CONTEXT_RESET  end one that may be a partition's green context
  *   PASS        counted and passed through
+ *   SYNC        the same; on success, the work waited for is done (gate.c)
  *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
  *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
  *   UPDATE      executable graph update; extra = (exec, graph)
@@ -129,15 +130,15 @@
 	X(cuCtxPushCurrent, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))                 \
 	X(cuCtxPushCurrent_v2, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))              \
 	X(cuGreenCtxCreate, cuGreenCtxCreate, CUSTOM, 0, (0), (CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags), (phCtx, desc, dev, flags)) \
-	/* where fatal GPU errors surface, so that cusliced hears of a fault at once */                   \
-	X(cuCtxSynchronize, cuCtxSynchronize, PASS, 0, (0), (void), ())                              \
-	X(cuCtxSynchronize_v2, cuCtxSynchronize, PASS, 0, (0), (CUcontext ctx), (ctx))               \
-	X(cuStreamSynchronize, cuStreamSynchronize, PASS, 0, (0), (CUstream hStream), (hStream))    \
-	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, PASS, 1, (0), (CUstream hStream), (hStream)) \
-	X(cuEventSynchronize, cuEventSynchronize, PASS, 0, (0), (CUevent hEvent), (hEvent))          \
-	X(cuStreamQuery, cuStreamQuery, PASS, 0, (0), (CUstream hStream), (hStream))                  \
-	X(cuStreamQuery_ptsz, cuStreamQuery, PASS, 1, (0), (CUstream hStream), (hStream))             \
-	X(cuEventQuery, cuEventQuery, PASS, 0, (0), (CUevent hEvent), (hEvent))
+	/* where work is seen done (a latency-critical tenant's request leaves the board) and where fatal GPU errors surface (cusliced hears of a fault at once) */                   \
+	X(cuCtxSynchronize, cuCtxSynchronize, SYNC, 0, (0), (void), ())                              \
+	X(cuCtxSynchronize_v2, cuCtxSynchronize, SYNC, 0, (0), (CUcontext ctx), (ctx))               \
+	X(cuStreamSynchronize, cuStreamSynchronize, SYNC, 0, (0), (CUstream hStream), (hStream))    \
+	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, SYNC, 1, (0), (CUstream hStream), (hStream)) \
+	X(cuEventSynchronize, cuEventSynchronize, SYNC, 0, (0), (CUevent hEvent), (hEvent))          \
+	X(cuStreamQuery, cuStreamQuery, SYNC, 0, (0), (CUstream hStream), (hStream))                  \
+	X(cuStreamQuery_ptsz, cuStreamQuery, SYNC, 1, (0), (CUstream hStream), (hStream))             \
+	X(cuEventQuery, cuEventQuery, SYNC, 0, (0), (CUevent hEvent), (hEvent))
 
 /*
  * NVML, for nvidia-smi, pynvml and vLLM. Same columns; these resolve from

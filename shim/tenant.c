@@ -29,6 +29,7 @@ static int attach_status;
 static bool from_daemon;
 static struct cuslice_segment *segment;
 static size_t segment_size;
+static struct cuslice_board *board;
 
 /* This process's slot; NULL in a forked child until it first reserves. */
 static struct cuslice_proc *self;
@@ -86,12 +87,37 @@ static int map_segment(int fd)
 	return 0;
 }
 
+/* The node's board, if it is one; without it, this process does not hold
+ * for latency-critical tenants, nor tells others to hold for it. */
+static void map_board(int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	void *p = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct cuslice_board))
+		p = mmap(NULL, sizeof(struct cuslice_board), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return;
+	struct cuslice_board *b = p;
+	if (__atomic_load_n(&b->magic, __ATOMIC_ACQUIRE) != CUSLICE_BOARD_MAGIC ||
+	    b->version != CUSLICE_BOARD_VERSION) {
+		munmap(p, sizeof(*b));
+		return;
+	}
+	board = b;
+}
+
 /* Where a daemon hands out segments, ask it; else there is no quota. */
 static void attach_daemon(void)
 {
-	int fd;
+	int fd, board_fd;
 
-	attach_status = client_register(&fd);
+	attach_status = client_register(&fd, &board_fd);
+	map_board(board_fd);
 	if (attach_status < 0 || fd < 0)
 		return;
 	attach_status = map_segment(fd);
@@ -146,6 +172,11 @@ int tenant_attach(void)
 {
 	pthread_once(&attach_once, attach);
 	return attach_status;
+}
+
+struct cuslice_board *tenant_board(void)
+{
+	return attach_status == 0 ? board : NULL;
 }
 
 bool tenant_from_daemon(void)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "policy/board.h"
 #include "policy/segment.h"
 
 /* Maps CUSLICE_SEGMENT once. 0 (also when there is none), or a negative
@@ -13,6 +14,9 @@ int tenant_attach(void);
 
 /* The mapped segment; NULL when this process has no quota. */
 struct cuslice_segment *tenant_segment(void);
+
+/* The node's board cusliced handed out with the segment; NULL: none. */
+struct cuslice_board *tenant_board(void);
 
 /* Whether cusliced handed out the segment (it may change the pacing at any
  * time); else it is `cuslice run`'s, fixed from the start. */

@@ -91,6 +91,7 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	}
 
 #define WRAP_PASS(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, (void)0)
+#define WRAP_SYNC(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, gate_synced())
 #define WRAP_HOSTFN WRAP_PASS
 #define WRAP_VIEW(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, UNPAREN extra)
 #define WRAP_CONTEXT_GONE WRAP_VIEW

@@ -201,6 +201,11 @@ static int setup(struct daemon *d, const struct options *o)
 		fprintf(stderr, "cusliced: cannot make %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
+	if (sched_board_open(d) < 0) {
+		fprintf(stderr, "cusliced: cannot make the board in %s: %s\n", d->runtime_dir,
+			strerror(errno));
+		return -errno;
+	}
 	d->mps_control = find_mps_control(o->mps_control);
 	spatial_setup(d);
 	if (state_load(d, err, sizeof(err)) < 0) {

@@ -101,9 +101,17 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 	json_object_object_add(o, "weight", json_object_new_int((int)t->weight));
 	json_object_object_add(o, "limit_ppm", json_object_new_int((int)t->limit_ppm));
 	json_object_object_add(o, "priority", json_object_new_string(t->high ? "high" : "normal"));
+	/* launches it may keep on the GPU (0: any); a latency-critical tenant's
+	 * word on the board, where the others see its requests (0: none) */
+	uint32_t cap = __atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED);
+	json_object_object_add(o, "max_inflight",
+			       json_object_new_int(cap == CUSLICE_INFLIGHT_HIGH ? 0 : (int)cap));
 	json_object_object_add(
-		o, "max_inflight",
-		json_object_new_int((int)__atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED)));
+		o, "board_slot",
+		json_object_new_int(
+			CUSLICE_SEGMENT_HAS_HIGH_SLOT(t->seg)
+				? (int)__atomic_load_n(&t->seg->high_slot, __ATOMIC_RELAXED)
+				: 0));
 	json_object_object_add(
 		o, "share_ppm",
 		json_object_new_int((int)__atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED)));

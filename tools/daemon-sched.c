@@ -2,10 +2,20 @@
 /*
  * The scheduler's loop: which tenants are launching, what share of GPU time
  * each gets (policy/shares.c), and whether a latency-critical tenant is
- * launching, in which case the others keep little work on the GPU. The shares go to the tenants'
+ * launching, in which case the others keep little work on the GPU and hold their launches while
+ * its requests are on the GPU (the board, policy/board.h). The shares go to the tenants'
  * segments, where their own processes pace themselves; nothing here is on the launch path, and a
  * daemon that stops leaves the last shares in force.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "daemon.h"
 #include "policy/shares.h"
 
@@ -35,11 +45,84 @@ static void count_launches(struct tenant *t)
 	}
 }
 
+/* A file, so that a restarted daemon hands out the board the running
+ * processes already have mapped. */
+int sched_board_open(struct daemon *d)
+{
+	char path[4096];
+	struct stat st;
+
+	d->board_fd = -1;
+	snprintf(path, sizeof(path), "%s/board", d->runtime_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	bool fresh = (size_t)st.st_size < sizeof(struct cuslice_board);
+	if (fresh && ftruncate(fd, sizeof(struct cuslice_board)) < 0)
+		goto fail;
+	struct cuslice_board *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED)
+		goto fail;
+	if (fresh || b->magic != CUSLICE_BOARD_MAGIC || b->version != CUSLICE_BOARD_VERSION) {
+		memset(b, 0, sizeof(*b));
+		b->size = sizeof(*b);
+		b->version = CUSLICE_BOARD_VERSION;
+		__atomic_store_n(&b->magic, CUSLICE_BOARD_MAGIC, __ATOMIC_RELEASE);
+	}
+	d->board = b;
+	d->board_fd = fd;
+	return 0;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -e;
+}
+
+/* SMs of its own (spatial and hybrid modes): it shares GPU time with no one,
+ * and waits behind no one. */
+static bool own_sms(const struct daemon *d, const struct tenant *t)
+{
+	for (int g = 0; g < d->ndevices; g++)
+		if (t->grants[g].sms > 0)
+			return true;
+	return false;
+}
+
+/* Whether the tenant's launches write on the board: latency-critical and
+ * time-sliced, where the others hold for it. */
+static bool on_board(const struct daemon *d, const struct tenant *t)
+{
+	return t->high && d->board && CUSLICE_SEGMENT_HAS_HIGH_SLOT(t->seg) && !own_sms(d, t);
+}
+
+/* Such tenants get words on the board in the order they come; past
+ * CUSLICE_BOARD_HIGH they share the last. */
+static void board_slots(struct daemon *d)
+{
+	uint32_t next = 1;
+
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
+		if (!CUSLICE_SEGMENT_HAS_HIGH_SLOT(t->seg))
+			continue;
+		uint32_t slot = 0;
+		if (on_board(d, t)) {
+			slot = next;
+			next += next < CUSLICE_BOARD_HIGH;
+		}
+		if (__atomic_load_n(&t->seg->high_slot, __ATOMIC_RELAXED) != slot)
+			__atomic_store_n(&t->seg->high_slot, slot, __ATOMIC_RELEASE);
+	}
+}
+
 void sched_tick(struct daemon *d, uint64_t now_ns)
 {
 	struct policy_share shares[DAEMON_MAX_TENANTS];
 	bool high_active = false;
 
+	board_slots(d);
 	for (int i = 0; i < d->ntenants; i++) {
 		struct tenant *t = d->tenants[i];
 		count_launches(t);
@@ -47,31 +130,28 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 			t->seen_launches = t->launches_total;
 			t->active_until_ns = now_ns + ACTIVE_NS;
 		}
-		bool active = now_ns < t->active_until_ns;
-		/* SMs of its own (spatial and hybrid modes): it shares GPU time with no
-		 * one, and waits behind no one */
-		bool own_sms = false;
-		for (int g = 0; g < d->ndevices; g++)
-			own_sms |= t->grants[g].sms > 0;
+		bool active = now_ns < t->active_until_ns, own = own_sms(d, t);
 		/* a latency-critical tenant is never paced below what it asks (only its
 		 * limit holds); the others share the GPU among themselves */
 		shares[i] = (struct policy_share){.weight = t->weight,
 						  .limit_ppm = t->limit_ppm,
-						  .active = active && !t->high && !own_sms};
-		high_active |= t->high && active && !own_sms;
+						  .active = active && !t->high && !own};
+		high_active |= t->high && active && !own;
 	}
 	policy_shares(shares, d->ntenants);
 	for (int i = 0; i < d->ntenants; i++)
-		for (int g = 0; g < d->ndevices; g++)
-			if (d->tenants[i]->grants[g].sms) /* its cap, unless a claim set it for
-							   * time-slicing */
-				shares[i].ret_ppm =
-					d->tenants[i]->sm_claimed ? 0 : d->tenants[i]->limit_ppm;
+		if (own_sms(d, d->tenants[i])) /* its cap, unless a claim set it for time-slicing */
+			shares[i].ret_ppm =
+				d->tenants[i]->sm_claimed ? 0 : d->tenants[i]->limit_ppm;
 	/* while a latency-critical tenant has work, the others keep at most one
-	 * launch on the GPU, so its requests wait behind one kernel at most */
+	 * launch on the GPU, so its requests wait behind one kernel at most, and
+	 * hold while the board says a request is on the GPU */
 	for (int i = 0; i < d->ntenants; i++) {
-		struct cuslice_sched *s = &d->tenants[i]->seg->sched;
-		uint32_t cap = high_active && !d->tenants[i]->high ? YIELD_INFLIGHT : 0;
+		struct tenant *t = d->tenants[i];
+		struct cuslice_sched *s = &t->seg->sched;
+		uint32_t cap = on_board(d, t)		 ? CUSLICE_INFLIGHT_HIGH
+			       : high_active && !t->high ? YIELD_INFLIGHT
+							 : 0;
 		__atomic_store_n(&s->burst_ns, BURST_NS, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->max_inflight, cap, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);

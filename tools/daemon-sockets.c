@@ -70,20 +70,23 @@ static int peer_tenant(pid_t pid, char *ret, size_t size)
 	return r < 0 ? r : policy_cgroup_v2_path(buf, ret, size);
 }
 
-static void send_welcome(int fd, const struct cuslice_welcome *w, int segment_fd)
+/* The segment, and the board after it when there is one. */
+static void send_welcome(int fd, const struct cuslice_welcome *w, int segment_fd, int board_fd)
 {
-	char control[CMSG_SPACE(sizeof(int))] = {0};
+	int fds[2] = {segment_fd, board_fd};
+	int nfds = segment_fd < 0 ? 0 : board_fd < 0 ? 1 : 2;
+	char control[CMSG_SPACE(sizeof(fds))] = {0};
 	struct iovec iov = {.iov_base = (void *)w, .iov_len = sizeof(*w)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (segment_fd >= 0) {
+	if (nfds) {
 		msg.msg_control = control;
-		msg.msg_controllen = sizeof(control);
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &segment_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
 		/* the client went away; it will retry or fail closed */
@@ -111,8 +114,8 @@ static void serve_tenant_client(struct daemon *d, int fd, const struct ucred *cr
 		sched_registered(d, t, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 	}
 	if (w.status == 0)
-		w.flags |= CUSLICE_WELCOME_SEGMENT;
-	send_welcome(fd, &w, w.status == 0 ? t->fd : -1);
+		w.flags |= CUSLICE_WELCOME_SEGMENT | (d->board ? CUSLICE_WELCOME_BOARD : 0);
+	send_welcome(fd, &w, w.status == 0 ? t->fd : -1, d->board ? d->board_fd : -1);
 }
 
 void sockets_serve_tenant(struct daemon *d, int listen_fd)

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "devices.h"
+#include "policy/board.h"
 #include "policy/size.h"
 #include "policy/smplan.h"
 #include "policy/wire.h"
@@ -129,6 +130,8 @@ struct daemon {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;
 	} kernel;
+	int board_fd; /* the node's board (policy/board.h), handed to every process; -1: none */
+	struct cuslice_board *board;
 };
 
 /* A mask of every GPU the daemon serves (struct tenant's `gpus`). */
@@ -144,6 +147,7 @@ void tenants_apply_quota(struct daemon *d, struct tenant *t);
 void tenants_free_all(struct daemon *d);
 
 /* daemon-sched.c: every tick, share GPU time among the active tenants. */
+int sched_board_open(struct daemon *d); /* <runtime>/board, kept across restarts */
 void sched_tick(struct daemon *d, uint64_t now_ns);
 void sched_registered(struct daemon *d, struct tenant *t, uint64_t now_ns);
 

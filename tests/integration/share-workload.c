@@ -6,9 +6,11 @@
  *       launches kernels of KERNEL_US back to back (synchronising every 8) for
  *       SECONDS and prints how much GPU time it got: "kernels N gpu_share S"
  *       (S: kernel time / wall time)
- *   share-workload latency COUNT KERNEL_US GAP_US
- *       COUNT requests, each one kernel and a synchronisation, GAP_US apart;
- *       prints "p50_us X p99_us Y" of the request latencies
+ *   share-workload latency COUNT KERNEL_US GAP_US [KERNELS [LAUNCH_GAP_US]]
+ *       COUNT requests, GAP_US apart, each KERNELS kernels (1) launched
+ *       LAUNCH_GAP_US apart (0; as a framework launches a model's layers
+ *       more slowly than the GPU runs them) and a synchronisation; prints
+ *       "p50_us X p99_us Y" of the request latencies
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -41,17 +43,27 @@ static int compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int latency(CUfunction f, int count, int gap_us)
+static void pause_us(int us)
+{
+	struct timespec ts = {0, us * 1000L};
+	if (us > 0)
+		nanosleep(&ts, NULL);
+}
+
+static int latency(CUfunction f, int count, int gap_us, int kernels, int launch_gap_us)
 {
 	double *lat = calloc(count, sizeof(double));
 
 	for (int i = 0; i < count; i++) {
 		double t0 = now_s();
-		CHECK(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+		for (int k = 0; k < kernels; k++) {
+			if (k)
+				pause_us(launch_gap_us);
+			CHECK(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+		}
 		CHECK(cuCtxSynchronize());
 		lat[i] = (now_s() - t0) * 1e6;
-		struct timespec gap = {0, gap_us * 1000L};
-		nanosleep(&gap, NULL);
+		pause_us(gap_us);
 	}
 	qsort(lat, count, sizeof(double), compare);
 	printf("p50_us %.0f p99_us %.0f\n", lat[count / 2], lat[count * 99 / 100]);
@@ -81,7 +93,8 @@ int main(int argc, char **argv)
 	CHECK(cuModuleLoadData(&module, image));
 	CHECK(cuModuleGetFunction(&f, module, "work"));
 	if (lat_mode)
-		return latency(f, (int)seconds, argc > 3 ? atoi(argv[3]) : 2000);
+		return latency(f, (int)seconds, argc > 3 ? atoi(argv[3]) : 2000,
+			       argc > 4 ? atoi(argv[4]) : 1, argc > 5 ? atoi(argv[5]) : 0);
 	double start = now_s(), end = start + seconds;
 	while (now_s() < end) {
 		for (int i = 0; i < 8; i++)
