@@ -44,7 +44,7 @@ static const char run_usage[] =
 	"      --limit P%       keep the GPU busy with COMMAND's kernels at most P% of the\n"
 	"                       time, even when nothing else runs: launches are paced by\n"
 	"                       their GPU time, measured as they run\n"
-	"      --sm N|P%        run COMMAND's kernels on N SMs (or P%% of them) of their own:\n"
+	"      --sm N|P%        run COMMAND's kernels on N SMs (or P% of them) of their own:\n"
 	"                       whole groups of the driver's SM split (8 SMs on Hopper), the\n"
 	"                       nearest to the ask; the 12 SMs an H200 leaves over are\n"
 	"                       granted where nearer. Under MPS (CUDA_MPS_PIPE_DIRECTORY),\n"

@@ -9,8 +9,9 @@
 //                            at once: each launches, copies, records events,
 //                            makes and destroys streams, and checks every
 //                            result; prints JSON
-//   smcheck fault            one kernel writes to an illegal address; prints
-//                            the error the synchronisation gives
+//   smcheck fault [SECONDS]  one kernel writes to an illegal address, SECONDS
+//                            after CUDA is initialised (0); prints the error
+//                            the synchronisation gives and the pid
 //
 // Built with -lcuda: it asks the driver how many SMs its current context has.
 // The kernel: 64 blocks per SM of the whole GPU (132 on an H200), each a fixed
@@ -173,12 +174,14 @@ static int threads(int count)
 	return bad.load() || e != cudaSuccess;
 }
 
-static int fault()
+static int fault(double delay)
 {
 	int *p = (int *)0x10;
+	cudaFree(0);
+	usleep((useconds_t)(delay * 1e6));
 	poke<<<1, 1>>>(p);
 	cudaError_t e = cudaDeviceSynchronize();
-	printf("{\"fault_error\": %d, \"at\": %.3f}\n", (int)e, now_s());
+	printf("{\"fault_error\": %d, \"at\": %.3f, \"pid\": %d}\n", (int)e, now_s(), (int)getpid());
 	return 0;
 }
 
@@ -187,9 +190,9 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
 	if (argc >= 2 && strcmp(argv[1], "fault") == 0)
-		return fault();
+		return fault(argc >= 3 ? atof(argv[2]) : 0);
 	if (argc >= 3)
 		return timed(atof(argv[1]), atof(argv[2]));
-	fprintf(stderr, "usage: smcheck START END | threads N | fault\n");
+	fprintf(stderr, "usage: smcheck START END | threads N | fault [SECONDS]\n");
 	return 2;
 }
