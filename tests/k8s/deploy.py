@@ -57,6 +57,10 @@ check("cusliced sees cgroups, bpffs, the devices and its runtime directory",
       {"/sys/fs/cgroup", "/sys/fs/bpf", "/dev", "/run/cuslice"} <= mounts["cusliced"])
 check("the device plugin sees the kubelet's directory and cusliced's sockets",
       {"/var/lib/kubelet/device-plugins", "/run/cuslice"} <= mounts["device-plugin"])
+env = {e["name"]: e["value"] for e in containers["cusliced"].get("env", [])}
+check("cusliced gets the driver's libraries and MPS binaries from the NVIDIA runtime",
+      env.get("NVIDIA_VISIBLE_DEVICES") == "all" and
+      "compute" in env.get("NVIDIA_DRIVER_CAPABILITIES", "").split(","), str(env))
 args = containers["cusliced"]["command"]
 check("defaults: the kernel side on, nothing optional set",
       "--no-bpf" not in args and not any(a.startswith("--default-vram") for a in args))
