@@ -196,12 +196,6 @@ static void mps_env(const struct daemon *d, int g)
 	setenv("CUDA_VISIBLE_DEVICES", uuid, 1);
 }
 
-static long file_size(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
 /* The control daemon an earlier cusliced started for this GPU, still running
  * (a daemon killed with SIGKILL leaves it, and its clients, in place): its
  * pid, from the file written when it was started, if /proc agrees. */
@@ -252,8 +246,6 @@ static int mps_start(struct daemon *d, int g, uint64_t now)
 	struct mps *m = &d->gpus[g].mps;
 	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/control-stdout.log", m->log);
-	m->log_offset = (uint64_t)file_size(path);
 	pid_t running = running_control(d, m);
 	if (running > 0) { /* adopted: its clients keep running */
 		m->pid = running;
@@ -389,53 +381,21 @@ void spatial_stop_all(struct daemon *d)
 
 /* ---- faults ------------------------------------------------------------- */
 
-static const struct tenant *tenant_of_pid(const struct daemon *d, long pid)
-{
-	for (int i = 0; i < d->ntenants; i++)
-		for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
-			if (__atomic_load_n(&d->tenants[i]->seg->procs[k].pid, __ATOMIC_RELAXED) ==
-			    pid)
-				return d->tenants[i];
-	return NULL;
-}
-
-/* The client the MPS server's log says met the error since the last look:
- * "Client {PID: N, Context: C} encountered a fatal GPU error". In the
- * foreground the control daemon writes its servers' log to its stdout. */
-static long named_pid(struct mps *m)
-{
-	char path[4200], line[1024];
-	long pid = 0;
-
-	snprintf(path, sizeof(path), "%s/control-stdout.log", m->log);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fseek(f, (long)m->log_offset, SEEK_SET) == 0)
-		while (fgets(line, sizeof(line), f)) {
-			const char *at = strstr(line, "Client {PID: ");
-			if (at && strstr(line, "encountered a fatal GPU error") && !pid)
-				pid = strtol(at + strlen("Client {PID: "), NULL, 10);
-		}
-	m->log_offset = (uint64_t)ftell(f);
-	fclose(f);
-	return pid;
-}
-
 /*
  * Who saw the fault: every tenant whose process reported it. Which of them
- * caused it is not known: under MPS the MPS server's log and the kernel's
- * Xid name one client, but on the H200 both named a bystander (a client
- * started earlier) rather than the process that wrote to the illegal
- * address; so the report lists the tenants hit and the pid they named,
- * and says so.
+ * caused it is not known, and MPS does not say. Measured on the H200 (driver
+ * 580), with the faulting process started first and then second: the MPS
+ * server's log ("Client {PID: N} encountered a fatal GPU error") names its
+ * first client either way, the kernel's Xid 31 names the bystander both
+ * times, and with GPU core dumps on exception the bystander writes the dump
+ * while the faulting process's synchronisation returns success. So the
+ * report lists the tenants hit and names none of them as the cause.
  */
 static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
-	char hit[384] = "", named[512] = "";
+	char hit[384] = "";
 	size_t len = 0;
-	long pid = named_pid(m);
 
 	for (int i = 0; i < d->ntenants && len < sizeof(hit); i++) {
 		const struct tenant *t = d->tenants[i];
@@ -445,17 +405,11 @@ static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 		len += (size_t)snprintf(hit + len, sizeof(hit) - len, "%s%s (pid %d)",
 					len ? ", " : "", t->name, (int)t->seg->fault.pid);
 	}
-	const struct tenant *t = pid ? tenant_of_pid(d, pid) : NULL;
-	if (pid)
-		snprintf(named, sizeof(named),
-			 "; the MPS server names pid %ld%s%s%s, which under MPS need not be the "
-			 "one at fault",
-			 pid, t ? " (" : "", t ? t->name : "", t ? ")" : "");
 	m->faults++;
 	snprintf(m->last_fault, sizeof(m->last_fault),
-		 "a fatal GPU error (CUDA error %d) ended the MPS server's clients: %s%s; the "
-		 "server was restarted",
-		 (int)code, len ? hit : "none known", named);
+		 "a fatal GPU error (CUDA error %d) in one of the MPS server's clients ended "
+		 "them all: %s (MPS does not say which caused it); the server was restarted",
+		 (int)code, len ? hit : "none known");
 	events_emit(d, "mps-fault", "", "GPU %d: %s", g, m->last_fault);
 	fprintf(stderr, "cusliced: GPU %d: %s\n", g, m->last_fault);
 	mps_kill(d, g);

@@ -87,7 +87,7 @@ enum gpu_mode {
 /* The MPS control daemon cusliced runs for a GPU in spatial or hybrid mode. */
 struct mps {
 	pid_t pid; /* nvidia-cuda-mps-control -f; 0: not running */
-	uint64_t started_ns, restarts, faults, retry_ns, log_offset;
+	uint64_t started_ns, restarts, faults, retry_ns;
 	uint64_t fault_ns;		 /* when the last fault handled happened */
 	char pipe[CUSLICE_MPS_PIPE_MAX]; /* CUDA_MPS_PIPE_DIRECTORY */
 	char log[4096];			 /* CUDA_MPS_LOG_DIRECTORY */
