@@ -392,22 +392,16 @@ int cuslice_admin(int argc, char **argv)
 		    o.sm || o.isolated)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
-		if (o.vram)
-			json_object_object_add(req, "vram", json_object_new_string(o.vram));
-		if (o.limit)
-			json_object_object_add(req, "limit", json_object_new_string(o.limit));
-		if (o.priority)
-			json_object_object_add(req, "priority", json_object_new_string(o.priority));
-		if (o.gpus)
-			json_object_object_add(req, "gpus", json_object_new_string(o.gpus));
-		if (o.enforce)
-			json_object_object_add(req, "enforce", json_object_new_string(o.enforce));
-		if (o.audit)
-			json_object_object_add(req, "audit", json_object_new_string(o.audit));
-		if (o.sm)
-			json_object_object_add(req, "sm", json_object_new_string(o.sm));
-		if (o.isolated)
-			json_object_object_add(req, "isolated", json_object_new_string(o.isolated));
+		/* the options given, as the daemon checks them: strings, verbatim */
+		const struct {
+			const char *key, *value;
+		} fields[] = {{"vram", o.vram}, {"limit", o.limit},	 {"priority", o.priority},
+			      {"gpus", o.gpus}, {"enforce", o.enforce},	 {"audit", o.audit},
+			      {"sm", o.sm},	{"isolated", o.isolated}};
+		for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+			if (fields[i].value)
+				json_object_object_add(req, fields[i].key,
+						       json_object_new_string(fields[i].value));
 		if (o.weight) {
 			char *end;
 			long long w = strtoll(o.weight, &end, 10);
