@@ -106,6 +106,10 @@ struct cuslice_segment {
 	 * node's board (policy/board.h); 0: it is not */
 	uint32_t high_slot;
 	uint32_t pad;
+	/* appended: while the tenant takes turns on a GPU with others (the node's
+	 * board), 1 + its slot there, and the GPU; 0: it does not */
+	uint32_t turn_slot;
+	uint32_t turn_device;
 };
 
 /* The size of a segment before `refusals` was appended: still accepted. */
@@ -114,9 +118,13 @@ struct cuslice_segment {
 #define CUSLICE_SEGMENT_SIZE_V2 offsetof(struct cuslice_segment, partitions)
 /* … and before `high_slot` was. */
 #define CUSLICE_SEGMENT_SIZE_V3 offsetof(struct cuslice_segment, high_slot)
+/* … and before the turns were. */
+#define CUSLICE_SEGMENT_SIZE_V4 offsetof(struct cuslice_segment, turn_slot)
 /* Whether a segment (of `size` bytes) carries partitions. */
 #define CUSLICE_SEGMENT_HAS_PARTITIONS(seg) \
 	((seg)->size >= offsetof(struct cuslice_segment, fault) + sizeof(struct cuslice_fault))
 /* Whether it carries `high_slot`. */
 #define CUSLICE_SEGMENT_HAS_HIGH_SLOT(seg) \
 	((seg)->size >= offsetof(struct cuslice_segment, high_slot) + sizeof(uint32_t))
+/* Whether it carries the turn fields. */
+#define CUSLICE_SEGMENT_HAS_TURNS(seg) ((seg)->size >= sizeof(struct cuslice_segment))

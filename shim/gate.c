@@ -26,13 +26,20 @@
  * CUSLICE_INFLIGHT_HIGH for it) write that on the board, and its completed
  * synchronisations take it back (policy/board.h).
  *
+ * Where the daemon has saturating tenants take turns on a GPU (policy/turns.h),
+ * a lease waits for the tenant's turn instead of pacing, and a blocking
+ * synchronisation tells the board that the tenant still wants its turn.
+ *
  * Nothing here runs unless the tenant's segment asks for pacing: the launch
  * wrappers test one pointer.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +47,7 @@
 #include "gate.h"
 #include "policy/cost.h"
 #include "policy/pace.h"
+#include "policy/turns.h"
 #include "profile.h"
 #include "tenant.h"
 
@@ -71,6 +79,7 @@ struct cuslice_sched *shim_gate;
 static struct cuslice_sched unpaced; /* a process that records a profile alone */
 uint64_t *gate_high_word;	     /* this process's word on the board, once it wrote there */
 static uint64_t high_mark;	     /* what it wrote there last */
+struct cuslice_turn_slot *gate_turn_slot; /* its tenant's, while it takes turns */
 uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
@@ -253,19 +262,87 @@ static CUresult record(CUevent e, CUstream stream, bool ptsz)
  * most launches. */
 static int64_t local_budget_ns;
 
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+			      .tv_nsec = (long)(ns % 1000000000ull)};
+	nanosleep(&ts, NULL);
+}
+
+/* The turns on the GPU this tenant takes turns on, or NULL: it paces. */
+static struct cuslice_turns *turns(uint32_t *ret_slot)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	struct cuslice_board *b = tenant_board();
+
+	if (!seg || !b || !CUSLICE_SEGMENT_HAS_TURNS(seg) || !CUSLICE_BOARD_HAS_TURNS(b))
+		return NULL;
+	uint32_t slot = __atomic_load_n(&seg->turn_slot, __ATOMIC_ACQUIRE);
+	uint32_t dev = __atomic_load_n(&seg->turn_device, __ATOMIC_RELAXED);
+	if (!slot || dev >= CUSLICE_MAX_DEVICES ||
+	    __atomic_load_n(&b->turns[dev].nslots, __ATOMIC_ACQUIRE) < slot)
+		return NULL; /* turns stopped since */
+	*ret_slot = slot - 1;
+	return &b->turns[dev];
+}
+
+/* Waits for the tenant's turn on the GPU (policy/turns.h) and admits `need`
+ * in it; false if the tenant takes no turns. */
+static bool take_turn(struct cuslice_sched *s, uint64_t need)
+{
+	uint32_t slot;
+	struct cuslice_turns *t = turns(&slot);
+	uint64_t start = now_ns(), now = start;
+
+	__atomic_store_n(&gate_turn_slot, t ? &t->slots[slot] : NULL, __ATOMIC_RELAXED);
+	if (!t)
+		return false;
+	for (;;) {
+		struct policy_turn_verdict v = policy_turn(t, slot, now, need);
+		if (v.passed)
+			syscall(SYS_futex, &t->owner, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+		if (v.admitted) {
+			if (v.at_ns > now)
+				sleep_ns(v.at_ns - now);
+			break;
+		}
+		struct timespec ts = {.tv_nsec = (long)(v.at_ns - now)};
+		syscall(SYS_futex, &t->owner, FUTEX_WAIT, v.owner, &ts, NULL, 0);
+		now = now_ns();
+	}
+	__atomic_fetch_add(&s->admitted_ns, need, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->leases, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->throttled_ns, now_ns() - start, __ATOMIC_RELAXED);
+	return true;
+}
+
+uint64_t gate_syncing_slow(void)
+{
+	struct cuslice_turn_slot *slot = __atomic_load_n(&gate_turn_slot, __ATOMIC_RELAXED);
+
+	return slot ? policy_turn_syncing(slot, now_ns()) : 0;
+}
+
+void gate_sync_done(uint64_t mark)
+{
+	struct cuslice_turn_slot *slot = __atomic_load_n(&gate_turn_slot, __ATOMIC_RELAXED);
+
+	if (slot)
+		policy_turn_synced(slot, mark, now_ns());
+}
+
 /* Takes enough of the tenant's allowance to cover this process's deficit and
- * LEASE_NS more, waiting first if the tenant is ahead of its share. */
+ * LEASE_NS more, waiting first if the tenant is ahead of its share or, while
+ * it takes turns, until its turn. */
 static void lease(struct cuslice_sched *s)
 {
 	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
-	uint64_t wait = policy_pace(s, now, need);
+	uint64_t wait = take_turn(s, need) ? 0 : policy_pace(s, now, need);
 
 	if (wait) {
-		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
-				      .tv_nsec = (long)(wait % 1000000000ull)};
-		nanosleep(&ts, NULL);
+		sleep_ns(wait);
 		__atomic_fetch_add(&s->throttled_ns, wait, __ATOMIC_RELAXED);
 	}
 	__atomic_add_fetch(&local_budget_ns, (int64_t)need, __ATOMIC_RELAXED);
@@ -410,9 +487,7 @@ static void hold_for_high(struct cuslice_sched *s)
 			start = now;
 		if (until <= now || now - start >= CUSLICE_BOARD_HOLD_MAX_NS)
 			break;
-		uint64_t wait = until - now < HOLD_POLL_NS ? until - now : HOLD_POLL_NS;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)wait};
-		nanosleep(&ts, NULL);
+		sleep_ns(until - now < HOLD_POLL_NS ? until - now : HOLD_POLL_NS);
 	}
 	if (now > start)
 		__atomic_fetch_add(&s->throttled_ns, now - start, __ATOMIC_RELAXED);
@@ -499,7 +574,8 @@ int gate_costs(struct gate_cost *out, int max)
 
 void gate_forget_all(void)
 {
-	gate_high_word = NULL;	  /* the child has launched nothing yet */
+	gate_high_word = NULL; /* the child has launched nothing yet */
+	gate_turn_slot = NULL;
 	shim_launch_count = NULL; /* the parent's slot counts the parent */
 	local_budget_ns = 0;
 	inflight.head = inflight.count = 0;

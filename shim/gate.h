@@ -2,6 +2,7 @@
 /* The launch gate (gate.c): one pointer test on the launch path when off. */
 #pragma once
 
+#include "policy/board.h"
 #include "policy/segment.h"
 #include "shim.h"
 
@@ -34,8 +35,14 @@ extern uint64_t gate_sample_mask;
  * latency-critical tenant; NULL until then. */
 extern uint64_t *gate_high_word;
 
+/* This process's tenant's slot in the turns on its GPU, once it took a turn
+ * there; NULL while it takes none. */
+extern struct cuslice_turn_slot *gate_turn_slot;
+
 void gate_bind(void);
 void gate_synced_slow(void);
+uint64_t gate_syncing_slow(void);
+void gate_sync_done(uint64_t mark);
 void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const void *what,
 		     uint64_t grid, uint64_t n);
 void gate_leave_slow(struct gate_ticket *t, CUresult rc);
@@ -60,6 +67,14 @@ static inline void gate_enter(struct gate_ticket *t, bool ptsz, CUstream stream,
 	    __atomic_load_n(&shim_gate->max_inflight, __ATOMIC_RELAXED) ||
 	    (n & __atomic_load_n(&gate_sample_mask, __ATOMIC_RELAXED)) == 0)
 		gate_enter_slow(t, ptsz, stream, what, grid, n);
+}
+
+/* Before a synchronisation that blocks. Return: a mark for gate_sync_done(), or 0. */
+static inline uint64_t gate_syncing(void)
+{
+	if (unlikely(__atomic_load_n(&gate_turn_slot, __ATOMIC_RELAXED)))
+		return gate_syncing_slow();
+	return 0;
 }
 
 /* After a synchronisation that succeeded. */

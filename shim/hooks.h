@@ -34,7 +34,8 @@
  *   CONTEXT_GONE  ends one; extra = what to do after success
  *   CONTEXT_DESTROY, CONTEXT_RESET  end one that may be a partition's green context
  *   PASS        counted and passed through
- *   SYNC        the same; on success, the work waited for is done (gate.c)
+ *   SYNC        the same; on success, the work waited for is done (gate.c);
+ *               extra = 1 where the call blocks until then, 0 for a query
  *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
  *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
  *   UPDATE      executable graph update; extra = (exec, graph)
@@ -131,11 +132,11 @@
 	X(cuCtxPushCurrent_v2, cuCtxPushCurrent, CUSTOM, 0, (0), (CUcontext ctx), (ctx))              \
 	X(cuGreenCtxCreate, cuGreenCtxCreate, CUSTOM, 0, (0), (CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags), (phCtx, desc, dev, flags)) \
 	/* where work is seen done (a latency-critical tenant's request leaves the board) and where fatal GPU errors surface (cusliced hears of a fault at once) */                   \
-	X(cuCtxSynchronize, cuCtxSynchronize, SYNC, 0, (0), (void), ())                              \
-	X(cuCtxSynchronize_v2, cuCtxSynchronize, SYNC, 0, (0), (CUcontext ctx), (ctx))               \
-	X(cuStreamSynchronize, cuStreamSynchronize, SYNC, 0, (0), (CUstream hStream), (hStream))    \
-	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, SYNC, 1, (0), (CUstream hStream), (hStream)) \
-	X(cuEventSynchronize, cuEventSynchronize, SYNC, 0, (0), (CUevent hEvent), (hEvent))          \
+	X(cuCtxSynchronize, cuCtxSynchronize, SYNC, 0, (1), (void), ())                              \
+	X(cuCtxSynchronize_v2, cuCtxSynchronize, SYNC, 0, (1), (CUcontext ctx), (ctx))               \
+	X(cuStreamSynchronize, cuStreamSynchronize, SYNC, 0, (1), (CUstream hStream), (hStream))    \
+	X(cuStreamSynchronize_ptsz, cuStreamSynchronize, SYNC, 1, (1), (CUstream hStream), (hStream)) \
+	X(cuEventSynchronize, cuEventSynchronize, SYNC, 0, (1), (CUevent hEvent), (hEvent))          \
 	X(cuStreamQuery, cuStreamQuery, SYNC, 0, (0), (CUstream hStream), (hStream))                  \
 	X(cuStreamQuery_ptsz, cuStreamQuery, SYNC, 1, (0), (CUstream hStream), (hStream))             \
 	X(cuEventQuery, cuEventQuery, SYNC, 0, (0), (CUevent hEvent), (hEvent))

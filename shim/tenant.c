@@ -96,7 +96,9 @@ static void map_board(int fd)
 	if (fd < 0)
 		return;
 	void *p = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct cuslice_board))
+	/* a board without turns maps whole too: its `size` says what may be
+	 * touched, and a restarted daemon grows the file before it says more */
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= CUSLICE_BOARD_SIZE_V1)
 		p = mmap(NULL, sizeof(struct cuslice_board), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 			 0);
 	close(fd);

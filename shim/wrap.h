@@ -91,7 +91,21 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	}
 
 #define WRAP_PASS(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, (void)0)
-#define WRAP_SYNC(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, gate_synced())
+/* A synchronisation: while one blocks, a tenant taking turns wants its turn
+ * (gate.c); on success, the work waited for is done. */
+#define WRAP_SYNC(sym, ptsz, extra, params, args)                          \
+	SHIM_EXPORT CUresult sym params                                    \
+	{                                                                  \
+		WRAP_RESOLVE(sym);                                         \
+		stats_count(HOOK_##sym);                                   \
+		uint64_t turn_mark = (UNPAREN extra) ? gate_syncing() : 0; \
+		CUresult rc = REAL(sym) args;                              \
+		if (unlikely(turn_mark))                                   \
+			gate_sync_done(turn_mark);                         \
+		if (likely(rc == CUDA_SUCCESS))                            \
+			gate_synced();                                     \
+		return wrap_result(HOOK_##sym, rc);                        \
+	}
 #define WRAP_HOSTFN WRAP_PASS
 #define WRAP_VIEW(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, UNPAREN extra)
 #define WRAP_CONTEXT_GONE WRAP_VIEW

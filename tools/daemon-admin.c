@@ -58,6 +58,31 @@ __attribute__((format(printf, 1, 2))) static char *refuse(const char *fmt, ...)
 	return reply_take(reply);
 }
 
+/* Where the tenant takes turns on a GPU with others (daemon-sched.c), or null. */
+static json_object *describe_turns(const struct daemon *d, const struct tenant *t)
+{
+	for (int g = 0; g < d->ndevices; g++)
+		for (uint32_t i = 0; i < d->turns[g].n; i++) {
+			if (d->turns[g].who[i] != t)
+				continue;
+			const struct cuslice_turns *turns = &d->board->turns[g];
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "gpu", json_object_new_int(g));
+			json_object_object_add(o, "slot", json_object_new_int((int)i));
+			json_object_object_add(o, "takers",
+					       json_object_new_int((int)d->turns[g].n));
+			json_object_object_add(
+				o, "quantum_ns",
+				json_object_new_int64((int64_t)__atomic_load_n(
+					&turns->slots[i].quantum_ns, __ATOMIC_RELAXED)));
+			json_object_object_add(o, "turns_passed",
+					       json_object_new_int64((int64_t)__atomic_load_n(
+						       &turns->rounds, __ATOMIC_RELAXED)));
+			return o;
+		}
+	return NULL;
+}
+
 static json_object *tenant_json(const struct daemon *d, const struct tenant *t, bool processes)
 {
 	json_object *o = json_object_new_object(), *devices = json_object_new_array();
@@ -115,6 +140,7 @@ static json_object *tenant_json(const struct daemon *d, const struct tenant *t, 
 	json_object_object_add(
 		o, "share_ppm",
 		json_object_new_int((int)__atomic_load_n(&s->share_ppm, __ATOMIC_RELAXED)));
+	json_object_object_add(o, "turns", describe_turns(d, t));
 	json_object_object_add(o, "launches", json_object_new_int64((int64_t)t->seen_launches));
 	json_object_object_add(
 		o, "gpu_time_admitted_ns",

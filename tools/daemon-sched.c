@@ -6,9 +6,17 @@
  * its requests are on the GPU (the board, policy/board.h). The shares go to the tenants'
  * segments, where their own processes pace themselves; nothing here is on the launch path, and a
  * daemon that stops leaves the last shares in force.
+ *
+ * Where every time-sliced tenant on a GPU keeps it saturated, they take turns on it instead
+ * (policy/turns.h): each is judged every SATURATION_NS by the GPU time it admitted against its
+ * share; turns start on the board when all of them are saturating and stop as soon as one is
+ * not, or a latency-critical tenant or a newcomer comes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,11 +25,13 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "policy/pace.h"
 #include "policy/shares.h"
 
 #define ACTIVE_NS 100000000ull /* a tenant counts as active this long after a launch */
 #define BURST_NS 4000000ull    /* how far a paced tenant may run ahead of its share */
 #define YIELD_INFLIGHT 1       /* launches others may have on the GPU while a high tenant runs */
+#define SATURATION_NS 100000000ull /* a tenant is judged saturating or not this often */
 
 /* Counts the tenant's launches into a total that only grows: each process's
  * slot counts its own (from 0, when the process claims it) and keeps its
@@ -69,6 +79,10 @@ int sched_board_open(struct daemon *d)
 		b->version = CUSLICE_BOARD_VERSION;
 		__atomic_store_n(&b->magic, CUSLICE_BOARD_MAGIC, __ATOMIC_RELEASE);
 	}
+	/* an earlier daemon's turns: this one decides afresh */
+	if (CUSLICE_BOARD_HAS_TURNS(b))
+		for (int g = 0; g < CUSLICE_MAX_DEVICES; g++)
+			policy_turns_stop(&b->turns[g]);
 	d->board = b;
 	d->board_fd = fd;
 	return 0;
@@ -117,6 +131,118 @@ static void board_slots(struct daemon *d)
 	}
 }
 
+/* Saturating: over the last SATURATION_NS it admitted at least 80 % of its
+ * share of GPU time, or half of it while it takes turns already (so that
+ * noise does not start and stop them); a tenant held back by the GPU
+ * rather than by its share waits in synchronisations, not in the gate, so
+ * waiting is no sign. One well below its share is not, nor one that was not
+ * paced. */
+static void judge_saturation(struct tenant *t, uint32_t share_ppm, uint64_t now_ns)
+{
+	struct cuslice_sched *s = &t->seg->sched;
+	uint64_t elapsed = now_ns - t->judged_ns;
+
+	if (elapsed < SATURATION_NS)
+		return;
+	uint64_t admitted = __atomic_load_n(&s->admitted_ns, __ATOMIC_RELAXED);
+	unsigned __int128 used = (unsigned __int128)(admitted - t->judged_admitted_ns) * POLICY_PPM;
+	bool taking = CUSLICE_SEGMENT_HAS_TURNS(t->seg) &&
+		      __atomic_load_n(&t->seg->turn_slot, __ATOMIC_RELAXED);
+	t->saturating = share_ppm && t->judged_ns &&
+			used * (taking ? 2 : 5) >=
+				(unsigned __int128)share_ppm * elapsed * (taking ? 1 : 4);
+	t->judged_ns = now_ns;
+	t->judged_admitted_ns = admitted;
+}
+
+/* The GPU the tenant works on: the only one it holds memory on, or the only
+ * one there is; -1 for several (or none of several). */
+static int tenant_gpu(const struct daemon *d, const struct tenant *t)
+{
+	int gpu = d->ndevices == 1 ? 0 : -1;
+
+	for (int g = 0; g < d->ndevices; g++)
+		if (__atomic_load_n(&t->seg->devices[g].reserved, __ATOMIC_RELAXED)) {
+			if (gpu >= 0 && gpu != g)
+				return -1;
+			gpu = g;
+		}
+	return gpu;
+}
+
+static void futex_wake_all(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void turns_stop(struct daemon *d, int g)
+{
+	struct cuslice_turns *turns = &d->board->turns[g];
+
+	for (uint32_t i = 0; i < d->turns[g].n; i++)
+		if (CUSLICE_SEGMENT_HAS_TURNS(d->turns[g].who[i]->seg))
+			__atomic_store_n(&d->turns[g].who[i]->seg->turn_slot, 0, __ATOMIC_RELEASE);
+	policy_turns_stop(turns);
+	futex_wake_all(&turns->owner);
+	d->turns[g].n = 0;
+}
+
+/* Turns on GPU g for the tenants in who[] (n ≥ 2) at these shares, unless
+ * they take them already. */
+static void turns_start(struct daemon *d, int g, struct tenant **who, const uint32_t *share_ppm,
+			uint32_t n, uint64_t now_ns)
+{
+	if (d->turns[g].n == n && !memcmp(d->turns[g].who, who, n * sizeof(*who)) &&
+	    !memcmp(d->turns[g].share_ppm, share_ppm, n * sizeof(*share_ppm)))
+		return;
+	turns_stop(d, g);
+	policy_turns_start(&d->board->turns[g], share_ppm, n, now_ns);
+	for (uint32_t i = 0; i < n; i++) {
+		__atomic_store_n(&who[i]->seg->turn_device, (uint32_t)g, __ATOMIC_RELAXED);
+		__atomic_store_n(&who[i]->seg->turn_slot, i + 1, __ATOMIC_RELEASE);
+	}
+	memcpy(d->turns[g].who, who, n * sizeof(*who));
+	memcpy(d->turns[g].share_ppm, share_ppm, n * sizeof(*share_ppm));
+	d->turns[g].n = n;
+	if (now_ns - d->turns[g].event_ns >= 10 * 1000000000ull) { /* not at every flap */
+		events_emit(d, "turns", NULL,
+			    "GPU %d: %u tenants keep it saturated; they take turns on it", g, n);
+		d->turns[g].event_ns = now_ns;
+	}
+}
+
+/* Turns on each time-sliced GPU where at least two tenants share GPU time and
+ * all of them are saturating, and none has a limit (turns are work
+ * conserving; a limit holds even alone) or is latency-critical. */
+static void turns_plan(struct daemon *d, const struct policy_share *shares, bool high_active,
+		       uint64_t now_ns)
+{
+	if (!d->board || !CUSLICE_BOARD_HAS_TURNS(d->board))
+		return;
+	for (int g = 0; g < d->ndevices; g++) {
+		struct tenant *who[CUSLICE_TURN_SLOTS];
+		uint32_t share_ppm[CUSLICE_TURN_SLOTS], n = 0;
+		bool all = !high_active && d->gpus[g].mode == GPU_TIMESLICE;
+		for (int i = 0; i < d->ntenants && all; i++) {
+			struct tenant *t = d->tenants[i];
+			int gpu = tenant_gpu(d, t);
+			if (!shares[i].active || (gpu >= 0 && gpu != g))
+				continue;
+			if (gpu < 0 || !t->saturating || t->limit_ppm || !shares[i].ret_ppm ||
+			    !CUSLICE_SEGMENT_HAS_TURNS(t->seg) || n == CUSLICE_TURN_SLOTS) {
+				all = false;
+				break;
+			}
+			who[n] = t;
+			share_ppm[n++] = shares[i].ret_ppm;
+		}
+		if (all && n >= 2)
+			turns_start(d, g, who, share_ppm, n, now_ns);
+		else if (d->turns[g].n)
+			turns_stop(d, g);
+	}
+}
+
 void sched_tick(struct daemon *d, uint64_t now_ns)
 {
 	struct policy_share shares[DAEMON_MAX_TENANTS];
@@ -155,7 +281,9 @@ void sched_tick(struct daemon *d, uint64_t now_ns)
 		__atomic_store_n(&s->burst_ns, BURST_NS, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->max_inflight, cap, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->share_ppm, shares[i].ret_ppm, __ATOMIC_RELEASE);
+		judge_saturation(t, shares[i].active ? shares[i].ret_ppm : 0, now_ns);
 	}
+	turns_plan(d, shares, high_active, now_ns);
 }
 
 /* A process of a latency-critical tenant registered: the others are held to

@@ -45,7 +45,8 @@ static int segment_open(struct daemon *d, struct tenant *t)
 	/* an older daemon's segment grows by what was appended since */
 	bool older = (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V1 ||
 		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V2 ||
-		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V3;
+		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V3 ||
+		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V4;
 	bool fresh = !older && (size_t)st.st_size != sizeof(struct cuslice_segment);
 	if ((fresh || older) && ftruncate(t->fd, sizeof(struct cuslice_segment)) < 0)
 		return -errno;
@@ -61,6 +62,7 @@ static int segment_open(struct daemon *d, struct tenant *t)
 		quota_segment_init(t->seg, (uint32_t)d->ndevices);
 	for (int i = 0; i < d->ndevices; i++)
 		memcpy(t->seg->devices[i].uuid, d->devices[i].uuid, 16);
+	t->seg->turn_slot = 0; /* an earlier daemon's turns; this one decides afresh */
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include "devices.h"
 #include "policy/board.h"
+#include "policy/turns.h"
 #include "policy/size.h"
 #include "policy/smplan.h"
 #include "policy/wire.h"
@@ -76,6 +77,10 @@ struct tenant {
 	bool sm_claimed; /* `sm` and `limit_ppm` came from a cuslice.io/sm claim */
 	struct policy_sm_grant grants[CUSLICE_MAX_DEVICES]; /* dedicated SMs per GPU */
 	uint64_t seen_fault_ns;				    /* the last fault read */
+	/* turns (daemon-sched.c): whether it used (nearly) its whole share at
+	 * the last judgement, and when and from what the next one starts */
+	bool saturating;
+	uint64_t judged_ns, judged_admitted_ns;
 };
 
 enum gpu_mode {
@@ -132,6 +137,12 @@ struct daemon {
 	} kernel;
 	int board_fd; /* the node's board (policy/board.h), handed to every process; -1: none */
 	struct cuslice_board *board;
+	struct {
+		struct tenant *who[CUSLICE_TURN_SLOTS]; /* taking turns on the GPU, by slot */
+		uint32_t share_ppm[CUSLICE_TURN_SLOTS];
+		uint32_t n;	   /* 0: no turns */
+		uint64_t event_ns; /* when they were last reported */
+	} turns[CUSLICE_MAX_DEVICES];
 };
 
 /* A mask of every GPU the daemon serves (struct tenant's `gpus`). */

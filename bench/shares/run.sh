@@ -69,7 +69,12 @@ for i in $(seq "$rounds"); do
 	cuslice set /cuslice-bench/b --weight 7
 	echo "$i alone_a $(run a $(window "$seconds") | tflops)" >>"$samples"
 	echo "$i alone_b $(run b $(window "$seconds") | tflops)" >>"$samples"
+	# mid-window, what the daemon says of b (whether the pair takes turns)
+	(sleep $((12 + seconds / 2)) && "$build/tools/cuslice" describe /cuslice-bench/b -o json \
+		>"$out/describe-b-weights-$i.json") &
+	describe=$!
 	echo "$i weights $(pair a b)" >>"$samples"
+	wait $describe
 	echo "$i bare_alone $(run bare $(window "$seconds") | tflops)" >>"$samples"
 	echo "$i bare_pair $(pair bare bare)" >>"$samples"
 	cuslice set /cuslice-bench/a --limit 30%

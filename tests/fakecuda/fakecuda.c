@@ -12,7 +12,10 @@
  * simulated GPU has run everything launched before it. Memory holds no data.
  * FAKECUDA_CONTEXT_BYTES is what each context takes of the device's memory,
  * FAKECUDA_REFUSE_BYTES an allocation size the driver refuses as out of
- * memory, FAKECUDA_DEVICES the number of devices (1 to 8).
+ * memory, FAKECUDA_DEVICES the number of devices (1 to 8),
+ * FAKECUDA_SWITCH_US what the GPU loses switching contexts: a kernel that
+ * runs right after another process's, while that one's work kept the GPU
+ * busy, takes this much longer (default 0).
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12. Green
@@ -446,12 +449,16 @@ struct fake_gpu {
 	uint32_t fault_epoch; /* bumped by a faulting MPS client */
 	uint64_t busy_until[FAKE_SLOTS];
 	uint64_t busy_any; /* the latest of them: one load for the whole GPU */
+	int32_t last_pid;  /* whose kernel ends at busy_any */
+	uint32_t pad;
+	uint64_t switches; /* context switches the GPU paid for */
 };
 static struct fake_gpu local_gpu, *gpu = &local_gpu;
 static uint64_t my_last_end_ns; /* when this process's last kernel ends */
 static bool mps_client;		/* CUDA_MPS_PIPE_DIRECTORY was set at cuInit */
 static uint32_t fault_epoch_seen;
-static CUresult sticky; /* this process's context failed */
+static CUresult sticky;	   /* this process's context failed */
+static uint64_t switch_ns; /* FAKECUDA_SWITCH_US */
 
 static void gpu_attach(void)
 {
@@ -460,6 +467,7 @@ static void gpu_attach(void)
 	const char *pipe = getenv("CUDA_MPS_PIPE_DIRECTORY");
 
 	mps_client = pipe && *pipe;
+	switch_ns = env_size("FAKECUDA_SWITCH_US", 0) * 1000;
 	if (fd < 0)
 		return;
 	if (ftruncate(fd, sizeof(struct fake_gpu)) == 0) {
@@ -516,13 +524,20 @@ static uint64_t gpu_run(uint64_t duration_ns)
 		duration_ns = duration_ns * FAKE_SMS / c->sms;
 	gpu_lock();
 	start = busy_until(slots);
+	/* queued behind another context's work: the GPU switches between them */
+	if (slots == FAKE_ALL_SLOTS && start > now && gpu->last_pid != getpid() && switch_ns) {
+		duration_ns += switch_ns;
+		gpu->switches++;
+	}
 	start = start > now ? start : now;
 	end = start + duration_ns;
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (slots >> i & 1)
 			__atomic_store_n(&gpu->busy_until[i], end, __ATOMIC_RELAXED);
-	if (end > gpu->busy_any)
+	if (end > gpu->busy_any) {
 		__atomic_store_n(&gpu->busy_any, end, __ATOMIC_RELAXED);
+		gpu->last_pid = getpid();
+	}
 	gpu_unlock();
 	__atomic_store_n(&my_last_end_ns, end, __ATOMIC_RELAXED);
 	return end;

@@ -125,6 +125,9 @@ static void run_in(const char *leaf, const char *mode, const char *arg, struct r
 	harness_run(argv, env, r);
 }
 
+/* What the shared GPU loses at each switch of contexts (FAKECUDA_SWITCH_US), or NULL. */
+static const char *spawn_switch_us;
+
 /* Starts `prog args…` in cgroup `leaf` under the shim, on the GPU the test's
  * processes share; returns its pid, and its stdout in *ret_out. */
 static pid_t spawn_in(const char *leaf, int *ret_out, char *const argv[])
@@ -149,6 +152,8 @@ static pid_t spawn_in(const char *leaf, int *ret_out, char *const argv[])
 		setenv("LD_LIBRARY_PATH", harness_path("FAKECUDA_DIR"), 1);
 		setenv("CUSLICE_SOCKET", socket_env + strlen("CUSLICE_SOCKET="), 1);
 		setenv("FAKECUDA_SHARED_GPU", gpu, 1);
+		if (spawn_switch_us)
+			setenv("FAKECUDA_SWITCH_US", spawn_switch_us, 1);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -489,26 +494,53 @@ static void set_opt(const char *leaf, const char *opt, const char *value)
 		fail_msg("set %s %s %s: %s", tenant, opt, value, r.err);
 }
 
-/* Weights 3:7 on one (simulated) GPU, both saturating: 30/70; one alone:
- * all of it; a limit: held even alone. */
+/* Waits up to 2 s for the tenant to take turns with others, `takers` in all. */
+static void wait_for_turns(const char *leaf, int takers)
+{
+	json_object *turns = NULL, *n;
+
+	for (int i = 0; i < 40 && !turns; i++) {
+		usleep(50000);
+		json_object *j = describe(leaf), *tenant;
+		if (json_object_object_get_ex(j, "tenant", &tenant) &&
+		    json_object_object_get_ex(tenant, "turns", &turns) && turns)
+			print_message("%s takes turns: %s\n", leaf,
+				      json_object_to_json_string(turns));
+		turns = turns ? json_object_get(turns) : NULL;
+		json_object_put(j);
+	}
+	assert_non_null(turns);
+	assert_true(json_object_object_get_ex(turns, "takers", &n));
+	assert_int_equal(json_object_get_int(n), takers);
+	json_object_put(turns);
+}
+
+/* Weights 3:7 on one (simulated) GPU, both saturating: 30/70, though the
+ * GPU loses 150 µs at every switch of contexts (1 ms kernels), since the two
+ * take turns rather than interleave; one alone: all of it; a limit: held
+ * even alone. */
 static void test_gpu_time_shares(void **state_)
 {
-	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "2", "1000", NULL};
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "3", "1000", NULL};
 	int out_a, out_b;
 
 	set_opt("a", "--weight", "3");
 	set_opt("b", "--weight", "7");
+	spawn_switch_us = "150";
 	pid_t a = spawn_in("a", &out_a, work);
 	pid_t b = spawn_in("b", &out_b, work);
+	spawn_switch_us = NULL;
+	/* saturating for a while, they take turns */
+	wait_for_turns("b", 2);
 	double share_a = share_result(a, out_a), share_b = share_result(b, out_b);
 	print_message("weights 3:7, both saturating: %.1f%% / %.1f%% of GPU time\n", 100 * share_a,
 		      100 * share_b);
-	/* a functional check on a 2-core machine; the ±3 point target is for the
-	 * GPU benchmark (bench/shares) */
-	assert_true(share_a > 0.20 && share_a < 0.40);
-	assert_true(share_b > 0.58 && share_b < 0.80);
-	assert_true(share_b > 1.6 * share_a);
-	assert_true(share_a + share_b > 0.85);
+	/* interleaved, as before turns, they got 28.1 / 63.5 here (91.6 % in
+	 * all); the first ~200 ms still are, and the ±3 point target over a
+	 * steady state is the GPU benchmark's (bench/shares) */
+	assert_true(share_a > 0.26 && share_a < 0.34);
+	assert_true(share_b > 0.65 && share_b < 0.74);
+	assert_true(share_a + share_b > 0.94);
 
 	b = spawn_in("b", &out_b, work);
 	share_b = share_result(b, out_b);
@@ -680,6 +712,28 @@ static void test_dead_launcher_stalls_no_one(void **state_)
 		100 * share);
 	assert_true(share > 0.35 && share <= 0.52);
 	set_opt("a", "--limit", "none");
+}
+
+/* A tenant killed while taking turns, likely in its own turn: the other is
+ * kept waiting no longer than the grace and goes on to use the whole GPU. */
+static void test_dead_turn_taker(void **state_)
+{
+	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "3", "1000", NULL};
+	int out_a, out_b;
+
+	set_opt("a", "--weight", "3");
+	set_opt("b", "--weight", "7");
+	pid_t a = spawn_in("a", &out_a, work);
+	pid_t b = spawn_in("b", &out_b, work);
+	wait_for_turns("a", 2);
+	kill(b, SIGKILL);
+	waitpid(b, NULL, 0);
+	close(out_b);
+	double share = share_result(a, out_a);
+	print_message("3:7, b killed while they took turns: a got %.1f%% over 3 s\n", 100 * share);
+	assert_true(share > 0.70);
+	set_opt("a", "--weight", "1");
+	set_opt("b", "--weight", "1");
 }
 
 /* ---- spatial and hybrid modes (fakecuda: 15 groups of 8 SMs and 12 left) ---- */
@@ -1029,6 +1083,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_top, stop_holders),
 		cmocka_unit_test_teardown(test_priority_protects_latency, stop_holders),
 		cmocka_unit_test_teardown(test_dead_launcher_stalls_no_one, stop_holders),
+		cmocka_unit_test_teardown(test_dead_turn_taker, stop_holders),
 		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
 		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
 		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
