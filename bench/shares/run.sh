@@ -53,6 +53,7 @@ cpu0=$(daemon_cpu); t0=$(date +%s.%N)
 ab >"$out/launch-daemon-unpaced.json"
 cuslice set /cuslice-bench/a --limit 100%
 ab >"$out/launch-daemon-paced.json"
+"$build/tools/cuslice" describe /cuslice-bench/a -o json >"$out/describe-a-paced.json" # throttled_ns
 cuslice set /cuslice-bench/a --limit none
 cpu1=$(daemon_cpu); t1=$(date +%s.%N)
 cat "$out/launch-daemon-unpaced.json" "$out/launch-daemon-paced.json"
