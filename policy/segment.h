@@ -110,6 +110,10 @@ struct cuslice_segment {
 	 * board), 1 + its slot there, and the GPU; 0: it does not */
 	uint32_t turn_slot;
 	uint32_t turn_device;
+	/* appended: per device, the flags of the SM split its partition's groups
+	 * come from (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING for the fine
+	 * one); written before the partition's groups */
+	uint32_t split_flags[CUSLICE_MAX_DEVICES];
 };
 
 /* The size of a segment before `refusals` was appended: still accepted. */
@@ -126,5 +130,9 @@ struct cuslice_segment {
 /* Whether it carries `high_slot`. */
 #define CUSLICE_SEGMENT_HAS_HIGH_SLOT(seg) \
 	((seg)->size >= offsetof(struct cuslice_segment, high_slot) + sizeof(uint32_t))
+/* … and before the split flags were. */
+#define CUSLICE_SEGMENT_SIZE_V5 offsetof(struct cuslice_segment, split_flags)
 /* Whether it carries the turn fields. */
-#define CUSLICE_SEGMENT_HAS_TURNS(seg) ((seg)->size >= sizeof(struct cuslice_segment))
+#define CUSLICE_SEGMENT_HAS_TURNS(seg) ((seg)->size >= CUSLICE_SEGMENT_SIZE_V5)
+/* … and the split flags. */
+#define CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg) ((seg)->size >= sizeof(struct cuslice_segment))

@@ -38,8 +38,9 @@
 #define CUSLICE_TURN_GRACE_NS 500000ull	  /* a turn taker that wants nothing this long is idle */
 #define CUSLICE_TURN_WAIT_NS 1000000ull	  /* a waiting turn taker looks again this often */
 #define CUSLICE_TURN_LEAD_NS 30000ull	  /* launched this early, to be queued when the GPU frees */
-#define CUSLICE_TURN_SYNC_NS 40000000ull  /* a synchronisation counts as wanting this long at most \
-					   */
+#define CUSLICE_TURN_SYNC_NS                                                 \
+	40000000ull /* a synchronisation counts as wanting this long at most \
+		     */
 
 struct policy_turn_verdict {
 	bool admitted;	  /* the work may go: launch it at `at_ns` */

@@ -144,6 +144,18 @@ bool partition_active(CUdevice dev)
 	return partition_of(dev, &p) != 0;
 }
 
+/* The flags of the split the partition's groups come from: the fine one
+ * (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING) where cusliced says so. */
+static unsigned split_flags_of(const struct cuslice_partition *p)
+{
+	const struct cuslice_segment *seg = tenant_segment();
+
+	if (!seg || !CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg) || p < seg->partitions ||
+	    p >= seg->partitions + CUSLICE_MAX_DEVICES)
+		return 0;
+	return __atomic_load_n(&seg->split_flags[p - seg->partitions], __ATOMIC_RELAXED);
+}
+
 /* A green context on the partition's SMs; the reason on failure. */
 static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct green *ret)
 {
@@ -152,17 +164,18 @@ static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct gr
 	unsigned n = 0, k = 0;
 	uint64_t mask = __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE);
 	CUresult rc = drv.get_resource(dev, &all, CU_DEV_RESOURCE_TYPE_SM);
+	unsigned flags = split_flags_of(p);
 
 	if (rc == CUDA_SUCCESS)
-		rc = drv.split(NULL, &n, &all, NULL, 0, p->group_sms);
+		rc = drv.split(NULL, &n, &all, NULL, flags, p->group_sms);
 	if (rc == CUDA_SUCCESS && n > 64)
 		n = 64;
 	if (rc == CUDA_SUCCESS)
-		rc = drv.split(groups, &n, &all, &rest, 0, p->group_sms);
+		rc = drv.split(groups, &n, &all, &rest, flags, p->group_sms);
 	if (rc != CUDA_SUCCESS) {
-		shim_log("cannot split device %d's SMs into groups of %u (CUDA error %d); its "
+		shim_log("cannot split device %d's SMs into groups of %u%s (CUDA error %d); its "
 			 "partition cannot be honoured, so its contexts are refused",
-			 dev, p->group_sms, rc);
+			 dev, p->group_sms, flags ? " ignoring co-scheduling" : "", rc);
 		return rc;
 	}
 	for (unsigned g = 0; g < 64; g++) {

@@ -5,7 +5,7 @@
  *   cuslice get tenants [-o json]
  *   cuslice describe TENANT [-o json]
  *   cuslice set TENANT --vram SIZE
- *   cuslice set gpu N --mode timeslice|spatial|hybrid
+ *   cuslice set gpu N [--mode timeslice|spatial|hybrid] [--sm-split coscheduled|fine]
  *
  * Tables by default; -o json prints the daemon's reply as it is, for scripts.
  */
@@ -33,7 +33,8 @@ static const char admin_usage[] =
 	"       cuslice set TENANT [--vram SIZE] [--weight N] [--limit P%|none]\n"
 	"                          [--priority high|normal] [--gpus all|N,M] [--enforce on|off]\n"
 	"                          [--audit on|off] [--sm N|P%|none] [--isolated on|off]\n"
-	"       cuslice set gpu N --mode timeslice|spatial|hybrid\n"
+	"       cuslice set gpu N [--mode timeslice|spatial|hybrid]\n"
+	"                         [--sm-split coscheduled|fine]\n"
 	"\n"
 	"Read and change tenants' quotas through cusliced. A tenant is a cgroup v2 path,\n"
 	"such as /kubepods/pod1/ctr or /system.slice/inference.service.\n"
@@ -65,6 +66,12 @@ static const char admin_usage[] =
 	"                     own, all at once under an MPS server cusliced runs), hybrid\n"
 	"                     (high-priority tenants on SMs of their own, the others take\n"
 	"                     turns on the rest)\n"
+	"      --sm-split S   the groups GPU N's partitions are made of: coscheduled (the\n"
+	"                     driver's default: 15 groups of 8 SMs and 12 left over on an\n"
+	"                     H200) or fine (groups that ignore how SMs are co-scheduled:\n"
+	"                     33 of 4 on an H200; kernels there cannot use large\n"
+	"                     thread-block clusters). Changed only while GPU N is in\n"
+	"                     timeslice mode, or with --mode in the same command\n"
 	"  -o, --output FMT   table (default) or json\n"
 	"      --socket PATH  the admin socket (default $CUSLICE_ADMIN_SOCKET, else\n"
 	"                     /run/cuslice/admin.sock)\n"
@@ -72,7 +79,7 @@ static const char admin_usage[] =
 
 struct admin_options {
 	const char *vram, *weight, *limit, *priority, *gpus, *enforce, *audit, *socket, *output;
-	const char *sm, *isolated, *mode;
+	const char *sm, *isolated, *mode, *sm_split;
 	char **args;
 	int nargs;
 };
@@ -90,6 +97,7 @@ static int parse(int argc, char **argv, struct admin_options *o)
 		{"sm", required_argument, NULL, 'S'},
 		{"isolated", required_argument, NULL, 'i'},
 		{"mode", required_argument, NULL, 'm'},
+		{"sm-split", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'},
 		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -132,6 +140,9 @@ static int parse(int argc, char **argv, struct admin_options *o)
 			break;
 		case 'm':
 			o->mode = optarg;
+			break;
+		case 'F':
+			o->sm_split = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -313,10 +324,13 @@ static void print_node(json_object *reply)
 		json_object_object_get_ex(mps, "restarts", &restarts);
 		json_object_object_get_ex(mps, "faults", &faults);
 		json_object_object_get_ex(mps, "last_fault", &last);
-		printf("GPU %zu           %s; %d SMs in %d groups of %d and %d left over\n", i,
-		       json_object_get_string(mode), json_object_get_int(sms),
-		       json_object_get_int(n), json_object_get_int(group),
-		       json_object_get_int(rem));
+		json_object *split = NULL;
+		json_object_object_get_ex(g, "sm_split", &split);
+		printf("GPU %zu           %s; %d SMs in %d groups of %d and %d left over (%s "
+		       "split)\n",
+		       i, json_object_get_string(mode), json_object_get_int(sms),
+		       json_object_get_int(n), json_object_get_int(group), json_object_get_int(rem),
+		       split ? json_object_get_string(split) : "coscheduled");
 		if (strcmp(json_object_get_string(mode), "timeslice") != 0)
 			printf("  MPS server    %s, %lld restarts, %lld faults%s%s\n",
 			       json_object_get_boolean(running) ? "running" : "not running",
@@ -375,7 +389,7 @@ int cuslice_admin(int argc, char **argv)
 		json_object_object_add(req, "op", json_object_new_string("describe"));
 		json_object_object_add(req, "tenant", json_object_new_string(o.args[0]));
 	} else if (strcmp(verb, "set") == 0 && o.nargs == 2 && strcmp(o.args[0], "gpu") == 0 &&
-		   o.mode) {
+		   (o.mode || o.sm_split)) {
 		char *end;
 		long g = strtol(o.args[1], &end, 10);
 		if (!*o.args[1] || *end || g < 0) {
@@ -385,9 +399,12 @@ int cuslice_admin(int argc, char **argv)
 		}
 		json_object_object_add(req, "op", json_object_new_string("set-gpu"));
 		json_object_object_add(req, "gpu", json_object_new_int((int)g));
-		json_object_object_add(req, "mode", json_object_new_string(o.mode));
+		if (o.mode)
+			json_object_object_add(req, "mode", json_object_new_string(o.mode));
+		if (o.sm_split)
+			json_object_object_add(req, "sm_split", json_object_new_string(o.sm_split));
 		list_key = "node";
-	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && !o.mode &&
+	} else if (strcmp(verb, "set") == 0 && o.nargs == 1 && !o.mode && !o.sm_split &&
 		   (o.vram || o.weight || o.limit || o.priority || o.gpus || o.enforce || o.audit ||
 		    o.sm || o.isolated)) {
 		json_object_object_add(req, "op", json_object_new_string("set"));
@@ -422,7 +439,7 @@ int cuslice_admin(int argc, char **argv)
 				? "`cuslice set TENANT --vram SIZE` (or --weight, "
 				  "--limit, --priority, --gpus, --enforce, --audit, "
 				  "--sm, --isolated) or `cuslice set gpu N --mode "
-				  "MODE`"
+				  "MODE` (or --sm-split)"
 				: "`cuslice describe TENANT`");
 		json_object_put(req);
 		return 2;

@@ -452,30 +452,59 @@ static char *set_gpu(struct daemon *d, json_object *req)
 
 	if (g < 0 || g >= d->ndevices)
 		return refuse("gpu: give a GPU index from 0 to %d", d->ndevices - 1);
-	if (spatial_mode_parse(field(req, "mode"), &mode) < 0)
+	const char *split = field(req, "sm_split");
+	bool fine = d->gpus[g].fine;
+	if (!field(req, "mode") && !split)
+		return refuse("set-gpu: give a mode, an sm_split, or both");
+	if (split && spatial_split_parse(split, &fine) < 0)
+		return refuse("sm_split \"%s\": use coscheduled (the driver's default groups: %u "
+			      "of %u SMs on GPU %d) or fine (groups that ignore the SMs' "
+			      "co-scheduling, for finer partitions without large thread-block "
+			      "clusters: %u of %u)",
+			      split, d->devices[g].sm_groups, d->devices[g].sm_group, g,
+			      d->devices[g].sm_fine_groups, d->devices[g].sm_fine_group);
+	if (fine && !d->devices[g].sm_fine_groups)
+		return refuse("sm_split fine: GPU %d's driver has no split finer than its groups "
+			      "of %u SMs",
+			      g, d->devices[g].sm_group);
+	mode = d->gpus[g].mode;
+	if (field(req, "mode") && spatial_mode_parse(field(req, "mode"), &mode) < 0)
 		return refuse(
 			"mode \"%s\": use timeslice (tenants take turns, by GPU time), "
 			"spatial (each on SMs of its own, under MPS) or hybrid (high-priority "
 			"tenants on SMs of their own, the others share the rest)",
 			field(req, "mode") ? field(req, "mode") : "");
+	/* a partition names groups of the split in force: they change meaning */
+	if (fine != d->gpus[g].fine && d->gpus[g].mode != GPU_TIMESLICE && mode != GPU_TIMESLICE)
+		return refuse("sm_split %s: GPU %d is in %s mode, and running tenants hold groups "
+			      "of the split in force; set it to timeslice first; nothing changed",
+			      split, g, spatial_mode_name(d->gpus[g].mode));
 	if (mode != GPU_TIMESLICE && access(d->mps_control, X_OK) != 0)
 		return refuse("mode %s needs the MPS control daemon, and %s cannot be run (%s); "
 			      "give cusliced --mps-control PATH",
 			      spatial_mode_name(mode), d->mps_control, strerror(errno));
 	enum gpu_mode was = d->gpus[g].mode;
+	bool was_fine = d->gpus[g].fine;
 	d->gpus[g].mode = mode;
+	d->gpus[g].fine = fine;
 	if (spatial_replan(d, err, sizeof(err)) < 0) {
 		d->gpus[g].mode = was;
+		d->gpus[g].fine = was_fine;
 		spatial_replan(d, err, sizeof(err));
 		return refuse("mode %s: %s; nothing changed", spatial_mode_name(mode), err);
 	}
 	if (state_save(d, err, sizeof(err)) < 0) {
 		d->gpus[g].mode = was;
+		d->gpus[g].fine = was_fine;
 		spatial_replan(d, err, sizeof(err));
 		return refuse("%s; nothing changed", err);
 	}
-	events_emit(d, "gpu-mode", "", "GPU %d: %s (was %s)", g, spatial_mode_name(mode),
-		    spatial_mode_name(was));
+	if (mode != was)
+		events_emit(d, "gpu-mode", "", "GPU %d: %s (was %s)", g, spatial_mode_name(mode),
+			    spatial_mode_name(was));
+	if (fine != was_fine)
+		events_emit(d, "gpu-split", "", "GPU %d: partitions from the %s split", g,
+			    spatial_split_name(d, g));
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	spatial_tick(d, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);

@@ -26,6 +26,7 @@
  * Tenants marked isolated never join an MPS server: they stay time-sliced.
  */
 #define _GNU_SOURCE
+#include <cuda.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -91,10 +92,34 @@ static bool dedicated(const struct daemon *d, const struct tenant *t, int g)
 	return joins(d, t, g) && t->has_sm && (d->gpus[g].mode == GPU_SPATIAL || t->high);
 }
 
+/* The split GPU g's partitions are made of: the default one, or the fine
+ * one where the admin chose it. */
 static int layout_of(const struct daemon *d, int g, struct policy_sm_layout *ret)
 {
 	const struct device_info *dev = &d->devices[g];
+
+	if (d->gpus[g].fine)
+		return policy_sm_layout(dev->sm_total, dev->sm_fine_group, dev->sm_fine_groups,
+					ret);
 	return policy_sm_layout(dev->sm_total, dev->sm_group, dev->sm_groups, ret);
+}
+
+static uint32_t split_flags(const struct daemon *d, int g)
+{
+	return d->gpus[g].fine ? CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING : 0;
+}
+
+const char *spatial_split_name(const struct daemon *d, int g)
+{
+	return d->gpus[g].fine ? "fine" : "coscheduled";
+}
+
+int spatial_split_parse(const char *text, bool *ret_fine)
+{
+	if (!text || (strcmp(text, "fine") != 0 && strcmp(text, "coscheduled") != 0))
+		return -EINVAL;
+	*ret_fine = strcmp(text, "fine") == 0;
+	return 0;
 }
 
 int spatial_replan(struct daemon *d, char *err, size_t errlen)
@@ -165,17 +190,23 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 	if (!seg)
 		return;
 	for (int g = 0; g < d->ndevices; g++) {
-		struct policy_sm_layout l;
+		struct policy_sm_layout l = {0};
 		struct policy_sm_grant grant = {0};
-		if (joins(d, t, g) && layout_of(d, g, &l) == 0) {
+		bool split = layout_of(d, g, &l) == 0;
+		if (joins(d, t, g) && split) {
 			pipe = d->gpus[g].mps.pipe;
 			grant = t->grants[g].sms ? t->grants[g] : shared_rest(d, g, &l);
 		}
 		struct cuslice_partition *p = &seg->partitions[g];
-		if (p->groups == grant.groups && p->remainder == (uint32_t)grant.remainder)
+		bool has_flags = CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg);
+		if (p->groups == grant.groups && p->remainder == (uint32_t)grant.remainder &&
+		    p->group_sms == l.group_sms &&
+		    (!has_flags || seg->split_flags[g] == split_flags(d, g)))
 			continue;
 		/* groups last: the shim reads them first */
-		p->group_sms = d->devices[g].sm_group;
+		if (has_flags)
+			seg->split_flags[g] = split_flags(d, g);
+		p->group_sms = l.group_sms;
 		p->remainder = (uint32_t)grant.remainder;
 		p->sms = grant.sms;
 		p->generation++;
@@ -514,12 +545,16 @@ json_object *spatial_gpu_json(const struct daemon *d, int g)
 	const struct device_info *dev = &d->devices[g];
 
 	json_object_object_add(o, "mode", json_object_new_string(mode_names[d->gpus[g].mode]));
+	struct policy_sm_layout l = {0};
+	layout_of(d, g, &l);
 	json_object_object_add(o, "sms", json_object_new_int((int)dev->sm_total));
-	json_object_object_add(o, "sm_group", json_object_new_int((int)dev->sm_group));
-	json_object_object_add(o, "sm_groups", json_object_new_int((int)dev->sm_groups));
-	json_object_object_add(
-		o, "sm_remainder",
-		json_object_new_int((int)(dev->sm_total - dev->sm_group * dev->sm_groups)));
+	json_object_object_add(o, "sm_split", json_object_new_string(spatial_split_name(d, g)));
+	json_object_object_add(o, "sm_group", json_object_new_int((int)l.group_sms));
+	json_object_object_add(o, "sm_groups", json_object_new_int((int)l.groups));
+	json_object_object_add(o, "sm_remainder", json_object_new_int((int)l.remainder));
+	/* what the other split would give */
+	json_object_object_add(o, "sm_fine_group", json_object_new_int((int)dev->sm_fine_group));
+	json_object_object_add(o, "sm_fine_groups", json_object_new_int((int)dev->sm_fine_groups));
 	json_object_object_add(mps, "running", json_object_new_boolean(m->pid > 0));
 	json_object_object_add(mps, "pid", json_object_new_int(m->pid));
 	json_object_object_add(mps, "pipe", json_object_new_string(m->pipe));

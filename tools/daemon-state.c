@@ -89,11 +89,14 @@ static int load_gpus(struct daemon *d, json_object *gpus, char *err, size_t errl
 	for (size_t i = 0;
 	     json_object_is_type(gpus, json_type_array) && i < json_object_array_length(gpus);
 	     i++) {
-		json_object *e = json_object_array_get_idx(gpus, i), *g, *mode;
+		json_object *e = json_object_array_get_idx(gpus, i), *g, *mode, *split = NULL;
 		enum gpu_mode m;
+		bool fine = false;
 		if (!json_object_object_get_ex(e, "gpu", &g) ||
 		    !json_object_object_get_ex(e, "mode", &mode) ||
 		    spatial_mode_parse(json_object_get_string(mode), &m) < 0 ||
+		    (json_object_object_get_ex(e, "sm_split", &split) &&
+		     spatial_split_parse(json_object_get_string(split), &fine) < 0) ||
 		    json_object_get_int(g) < 0 || json_object_get_int(g) >= d->ndevices) {
 			snprintf(err, errlen,
 				 "%s: its GPU modes are malformed or made for another "
@@ -102,6 +105,9 @@ static int load_gpus(struct daemon *d, json_object *gpus, char *err, size_t errl
 			return -EINVAL;
 		}
 		d->gpus[json_object_get_int(g)].mode = m;
+		/* a machine whose driver lost the fine split gets the default one */
+		d->gpus[json_object_get_int(g)].fine =
+			fine && d->devices[json_object_get_int(g)].sm_fine_groups;
 	}
 	return 0;
 }
@@ -208,12 +214,14 @@ static json_object *state_json(const struct daemon *d)
 	json_object_object_add(root, "tenants", tenants);
 	json_object *gpus = json_object_new_array();
 	for (int g = 0; g < d->ndevices; g++) {
-		if (d->gpus[g].mode == GPU_TIMESLICE)
+		if (d->gpus[g].mode == GPU_TIMESLICE && !d->gpus[g].fine)
 			continue;
 		json_object *e = json_object_new_object();
 		json_object_object_add(e, "gpu", json_object_new_int(g));
 		json_object_object_add(e, "mode",
 				       json_object_new_string(spatial_mode_name(d->gpus[g].mode)));
+		json_object_object_add(e, "sm_split",
+				       json_object_new_string(spatial_split_name(d, g)));
 		json_object_array_add(gpus, e);
 	}
 	json_object_object_add(root, "gpus", gpus);

@@ -101,6 +101,7 @@ struct mps {
 
 struct gpu_state {
 	enum gpu_mode mode;
+	bool fine; /* partitions come from the fine split (devices.h) */
 	struct mps mps;
 };
 
@@ -206,6 +207,8 @@ int claims_load(struct daemon *d, json_object *list);
 void spatial_setup(struct daemon *d); /* the MPS directories, at start */
 const char *spatial_mode_name(enum gpu_mode mode);
 int spatial_mode_parse(const char *text, enum gpu_mode *ret);
+const char *spatial_split_name(const struct daemon *d, int gpu); /* "fine", "coscheduled" */
+int spatial_split_parse(const char *text, bool *ret_fine);
 /* Plans every GPU's partitions from the tenants' asks and writes them to the
  * segments; -ENOSPC (nothing changed) with the reason in `err` when the asks
  * do not fit. */

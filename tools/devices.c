@@ -79,6 +79,21 @@ static void read_sm_split(void *h, CUdevice dev, struct device_info *info)
 	info->sm_total = all.sm.smCount;
 	info->sm_group = groups[0].sm.smCount;
 	info->sm_groups = n;
+	info->sm_fine_group = info->sm_fine_groups = 0;
+	for (unsigned min = 1; min < info->sm_group; min++) {
+		unsigned fine = 0;
+		if (split(NULL, &fine, &all, NULL, CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING,
+			  min) != CUDA_SUCCESS ||
+		    fine > 64)
+			continue;
+		if (fine <= n ||
+		    split(groups, &fine, &all, &rest,
+			  CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING, min) != CUDA_SUCCESS)
+			break; /* no finer than the default */
+		info->sm_fine_group = groups[0].sm.smCount;
+		info->sm_fine_groups = fine;
+		break;
+	}
 }
 
 int devices_query(struct device_info *ret, int *ret_count, char *err, size_t errlen)

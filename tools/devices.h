@@ -16,6 +16,11 @@ struct device_info {
 	 * at the minimum partition size): sm_groups groups of sm_group SMs out of
 	 * sm_total. All 0 where the driver has no green contexts. */
 	uint32_t sm_total, sm_group, sm_groups;
+	/* The finest split with CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING that
+	 * a partition's 64-bit mask can name: sm_fine_groups groups of
+	 * sm_fine_group (33 of 4 on an H200, whose finest, 66 of 2, has too
+	 * many). 0 where there is none finer than the default split. */
+	uint32_t sm_fine_group, sm_fine_groups;
 };
 
 /* Fills `ret` (room for CUSLICE_MAX_DEVICES) and the count. 0, or a negative

@@ -18,7 +18,9 @@
  * busy, takes this much longer (default 0).
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
- * (minCount 8) splits into 15 groups of 8 and a remainder of 12. Green
+ * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
+ * CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING (minCount 3 or 4) into 33
+ * groups of 4 (counted, not made: 66 of 2 for minCount 1 or 2). Green
  * contexts run their kernels on their groups only, a kernel taking
  * 132 / SMs times as long as on the whole GPU. Processes that are MPS clients
  * (CUDA_MPS_PIPE_DIRECTORY set at cuInit) run at once on disjoint groups;
@@ -120,13 +122,18 @@ static __thread CUcontext current_ctx;
 #define FAKE_GROUP_SMS 8
 #define FAKE_GROUPS 15
 #define FAKE_REMAINDER_SLOT 16
-#define FAKE_SLOTS 17 /* the split's groups, then its remainder */
 #define FAKE_ALL_SLOTS (((1u << FAKE_GROUPS) - 1) | 1u << FAKE_REMAINDER_SLOT)
+/* What kernels run on: units of 4 SMs, the fine split's groups; group g of
+ * the coarse split is units 2g and 2g + 1, its remainder units 30 to 32. */
+#define FAKE_UNIT_SMS 4
+#define FAKE_UNITS 33
+#define FAKE_ALL_UNITS ((1ull << FAKE_UNITS) - 1)
 
 struct fake_ctx {
 	int device;
-	uint32_t slots; /* bit per group of the split, bit 16 the remainder; 0: all */
+	uint32_t slots; /* bit per group of the coarse split, bit 16 the remainder; 0: all */
 	uint32_t sms;	/* 0: all */
+	uint64_t units; /* 0: all */
 };
 static struct fake_ctx primary_ctx[8];
 
@@ -447,7 +454,7 @@ EXPORT CUresult cuCtxGetDevice(CUdevice *dev)
 struct fake_gpu {
 	uint32_t lock;
 	uint32_t fault_epoch; /* bumped by a faulting MPS client */
-	uint64_t busy_until[FAKE_SLOTS];
+	uint64_t busy_until[FAKE_UNITS];
 	uint64_t busy_any; /* the latest of them: one load for the whole GPU */
 	int32_t last_pid;  /* whose kernel ends at busy_any */
 	uint32_t pad;
@@ -491,22 +498,22 @@ static void gpu_unlock(void)
 	__atomic_store_n(&gpu->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The groups the current context's kernels hold: its own under MPS, else
- * the whole GPU (contexts of different processes time-slice). */
-static uint32_t held_slots(void)
+/* The SMs the current context's kernels hold: its own under MPS, else the
+ * whole GPU (contexts of different processes time-slice). */
+static uint64_t held_units(void)
 {
 	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
-	return mps_client && c && c->slots ? c->slots : FAKE_ALL_SLOTS;
+	return mps_client && c && c->units ? c->units : FAKE_ALL_UNITS;
 }
 
-static uint64_t busy_until(uint32_t slots)
+static uint64_t busy_until(uint64_t units)
 {
 	uint64_t busy = 0;
 
-	if (slots == FAKE_ALL_SLOTS)
+	if (units == FAKE_ALL_UNITS)
 		return __atomic_load_n(&gpu->busy_any, __ATOMIC_RELAXED);
-	for (int i = 0; i < FAKE_SLOTS; i++)
-		if (slots >> i & 1) {
+	for (int i = 0; i < FAKE_UNITS; i++)
+		if (units >> i & 1) {
 			uint64_t b = __atomic_load_n(&gpu->busy_until[i], __ATOMIC_RELAXED);
 			busy = b > busy ? b : busy;
 		}
@@ -517,22 +524,22 @@ static uint64_t busy_until(uint32_t slots)
 static uint64_t gpu_run(uint64_t duration_ns)
 {
 	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
-	uint32_t slots = held_slots();
+	uint64_t units = held_units();
 	uint64_t now = now_ns(), start, end;
 
 	if (c && c->sms)
 		duration_ns = duration_ns * FAKE_SMS / c->sms;
 	gpu_lock();
-	start = busy_until(slots);
+	start = busy_until(units);
 	/* queued behind another context's work: the GPU switches between them */
-	if (slots == FAKE_ALL_SLOTS && start > now && gpu->last_pid != getpid() && switch_ns) {
+	if (units == FAKE_ALL_UNITS && start > now && gpu->last_pid != getpid() && switch_ns) {
 		duration_ns += switch_ns;
 		gpu->switches++;
 	}
 	start = start > now ? start : now;
 	end = start + duration_ns;
-	for (int i = 0; i < FAKE_SLOTS; i++)
-		if (slots >> i & 1)
+	for (int i = 0; i < FAKE_UNITS; i++)
+		if (units >> i & 1)
 			__atomic_store_n(&gpu->busy_until[i], end, __ATOMIC_RELAXED);
 	if (end > gpu->busy_any) {
 		__atomic_store_n(&gpu->busy_any, end, __ATOMIC_RELAXED);
@@ -586,11 +593,30 @@ EXPORT CUresult cuCtxSynchronize(void)
 
 /* ---- SM resources and green contexts ------------------------------------ */
 
-/* A resource remembers its groups in the padding the real driver keeps for
- * itself. */
+/* A resource remembers its groups and units in the padding the real driver
+ * keeps for itself. */
 static uint32_t *resource_slots(CUdevResource *r)
 {
 	return (uint32_t *)(void *)r->_internal_padding;
+}
+
+static uint64_t resource_units(const CUdevResource *r)
+{
+	uint64_t units;
+	memcpy(&units, r->_internal_padding + 8, sizeof(units));
+	return units;
+}
+
+static void sm_resource(CUdevResource *r, uint32_t sms, uint32_t min, uint32_t slots,
+			uint64_t units)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = CU_DEV_RESOURCE_TYPE_SM;
+	r->sm.smCount = sms;
+	r->sm.minSmPartitionSize = min;
+	r->sm.smCoscheduledAlignment = min;
+	*resource_slots(r) = slots;
+	memcpy(r->_internal_padding + 8, &units, sizeof(units));
 }
 
 EXPORT CUresult cuDeviceGetDevResource(CUdevice dev, CUdevResource *r, CUdevResourceType type)
@@ -601,12 +627,31 @@ EXPORT CUresult cuDeviceGetDevResource(CUdevice dev, CUdevResource *r, CUdevReso
 		return CUDA_ERROR_INVALID_DEVICE;
 	if (!r || type != CU_DEV_RESOURCE_TYPE_SM)
 		return CUDA_ERROR_INVALID_VALUE;
-	memset(r, 0, sizeof(*r));
-	r->type = CU_DEV_RESOURCE_TYPE_SM;
-	r->sm.smCount = FAKE_SMS;
-	r->sm.minSmPartitionSize = FAKE_GROUP_SMS;
-	r->sm.smCoscheduledAlignment = FAKE_GROUP_SMS;
-	*resource_slots(r) = FAKE_ALL_SLOTS;
+	sm_resource(r, FAKE_SMS, FAKE_GROUP_SMS, FAKE_ALL_SLOTS, FAKE_ALL_UNITS);
+	return CUDA_SUCCESS;
+}
+
+/* The fine split (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING): groups of
+ * 4, one unit each; finer ones are only counted, as an H200 has them. */
+static CUresult split_fine(CUdevResource *result, unsigned *nb, CUdevResource *remaining,
+			   unsigned min_count)
+{
+	unsigned size = min_count <= 2 ? 2 : min_count <= 4 ? 4 : 8;
+	unsigned groups = size == 8 ? 16 : FAKE_SMS / size;
+
+	if (!result) {
+		*nb = groups;
+		return CUDA_SUCCESS;
+	}
+	if (size != FAKE_UNIT_SMS)
+		return CUDA_ERROR_NOT_SUPPORTED; /* not simulated */
+	unsigned n = *nb < groups ? *nb : groups;
+	for (unsigned i = 0; i < n; i++)
+		sm_resource(&result[i], FAKE_UNIT_SMS, FAKE_UNIT_SMS, 0, 1ull << i);
+	if (remaining)
+		sm_resource(remaining, FAKE_SMS - n * FAKE_UNIT_SMS, FAKE_UNIT_SMS, 0,
+			    FAKE_ALL_UNITS & ~((1ull << n) - 1));
+	*nb = n;
 	return CUDA_SUCCESS;
 }
 
@@ -616,27 +661,23 @@ EXPORT CUresult cuDevSmResourceSplitByCount(CUdevResource *result, unsigned *nb,
 {
 	COUNT();
 	REQUIRE_INIT();
-	if (!nb || !input || min_count != FAKE_GROUP_SMS || input->sm.smCount != FAKE_SMS)
+	if (nb && input && input->sm.smCount == FAKE_SMS &&
+	    flags == CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING)
+		return split_fine(result, nb, remaining, min_count);
+	if (!nb || !input || min_count != FAKE_GROUP_SMS || input->sm.smCount != FAKE_SMS || flags)
 		return CUDA_ERROR_INVALID_VALUE; /* only the whole GPU, in groups of 8 */
 	if (!result) {
 		*nb = FAKE_GROUPS;
 		return CUDA_SUCCESS;
 	}
 	unsigned n = *nb < FAKE_GROUPS ? *nb : FAKE_GROUPS;
-	for (unsigned i = 0; i < n; i++) {
-		memset(&result[i], 0, sizeof(result[i]));
-		result[i].type = CU_DEV_RESOURCE_TYPE_SM;
-		result[i].sm.smCount = FAKE_GROUP_SMS;
-		result[i].sm.minSmPartitionSize = FAKE_GROUP_SMS;
-		result[i].sm.smCoscheduledAlignment = FAKE_GROUP_SMS;
-		*resource_slots(&result[i]) = 1u << i;
-	}
+	for (unsigned i = 0; i < n; i++)
+		sm_resource(&result[i], FAKE_GROUP_SMS, FAKE_GROUP_SMS, 1u << i, 3ull << (2 * i));
 	if (remaining) {
-		memset(remaining, 0, sizeof(*remaining));
-		remaining->type = CU_DEV_RESOURCE_TYPE_SM;
-		remaining->sm.smCount = FAKE_SMS - n * FAKE_GROUP_SMS;
 		uint32_t slots = n < FAKE_GROUPS ? ((1u << FAKE_GROUPS) - 1) & ~((1u << n) - 1) : 0;
-		*resource_slots(remaining) = slots | 1u << FAKE_REMAINDER_SLOT;
+		sm_resource(remaining, FAKE_SMS - n * FAKE_GROUP_SMS, FAKE_GROUP_SMS,
+			    slots | 1u << FAKE_REMAINDER_SLOT,
+			    FAKE_ALL_UNITS & ~((1ull << (2 * n)) - 1));
 	}
 	*nb = n;
 	return CUDA_SUCCESS;
@@ -644,6 +685,7 @@ EXPORT CUresult cuDevSmResourceSplitByCount(CUdevResource *result, unsigned *nb,
 
 struct fake_desc {
 	uint32_t slots, sms;
+	uint64_t units;
 };
 
 EXPORT CUresult cuDevResourceGenerateDesc(CUdevResourceDesc *desc, CUdevResource *r, unsigned n)
@@ -654,11 +696,12 @@ EXPORT CUresult cuDevResourceGenerateDesc(CUdevResourceDesc *desc, CUdevResource
 		return CUDA_ERROR_INVALID_VALUE;
 	struct fake_desc *d = calloc(1, sizeof(*d));
 	for (unsigned i = 0; i < n; i++) {
-		if (*resource_slots(&r[i]) & d->slots) {
+		if (resource_units(&r[i]) & d->units) {
 			free(d);
 			return CUDA_ERROR_INVALID_RESOURCE_CONFIGURATION;
 		}
 		d->slots |= *resource_slots(&r[i]);
+		d->units |= resource_units(&r[i]);
 		d->sms += r[i].sm.smCount;
 	}
 	*desc = (CUdevResourceDesc)d;
@@ -675,7 +718,7 @@ EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *green, CUdevResourceDesc desc, CUde
 	    !(flags & CU_GREEN_CTX_DEFAULT_STREAM))
 		return CUDA_ERROR_INVALID_VALUE;
 	struct fake_ctx *c = calloc(1, sizeof(*c));
-	*c = (struct fake_ctx){.device = dev, .slots = d->slots, .sms = d->sms};
+	*c = (struct fake_ctx){.device = dev, .slots = d->slots, .sms = d->sms, .units = d->units};
 	*green = (CUgreenCtx)c;
 	return CUDA_SUCCESS;
 }
@@ -1526,7 +1569,7 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	/* the event completes once this process's work before it is done and the
 	 * GPU is free for it, as a real one completes when its context runs */
 	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
-	uint64_t busy = busy_until(held_slots());
+	uint64_t busy = busy_until(held_units());
 	at = end > at ? end : at;
 	((struct fake_event *)e)->at_ns = busy > at ? busy : at;
 	return CUDA_SUCCESS;
