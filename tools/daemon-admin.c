@@ -491,7 +491,8 @@ static char *set_gpu(struct daemon *d, json_object *req)
 		d->gpus[g].mode = was;
 		d->gpus[g].fine = was_fine;
 		spatial_replan(d, err, sizeof(err));
-		return refuse("mode %s: %s; nothing changed", spatial_mode_name(mode), err);
+		return refuse("mode %s, %s split: %s; nothing changed", spatial_mode_name(mode),
+			      fine ? "fine" : "coscheduled", err);
 	}
 	if (state_save(d, err, sizeof(err)) < 0) {
 		d->gpus[g].mode = was;
