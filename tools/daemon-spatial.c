@@ -552,7 +552,7 @@ json_object *spatial_gpu_json(const struct daemon *d, int g)
 	json_object_object_add(o, "sm_group", json_object_new_int((int)l.group_sms));
 	json_object_object_add(o, "sm_groups", json_object_new_int((int)l.groups));
 	json_object_object_add(o, "sm_remainder", json_object_new_int((int)l.remainder));
-	/* what the other split would give */
+	/* the fine split, in force or not (0: the driver has none finer) */
 	json_object_object_add(o, "sm_fine_group", json_object_new_int((int)dev->sm_fine_group));
 	json_object_object_add(o, "sm_fine_groups", json_object_new_int((int)dev->sm_fine_groups));
 	json_object_object_add(mps, "running", json_object_new_boolean(m->pid > 0));
