@@ -80,6 +80,7 @@ static struct cuslice_sched unpaced; /* a process that records a profile alone *
 uint64_t *gate_high_word;	     /* this process's word on the board, once it wrote there */
 static uint64_t high_mark;	     /* what it wrote there last */
 struct cuslice_turn_slot *gate_turn_slot; /* its tenant's, while it takes turns */
+static bool board_bound;		  /* the daemon handed this process the node's board */
 uint64_t *shim_launch_count;
 
 static struct cost costs[COSTS];
@@ -137,6 +138,7 @@ void gate_bind(void)
 	if (profile_recording)
 		gate_sample_mask = 0; /* time every launch until each kernel is well known */
 	struct cuslice_proc *self = daemon ? tenant_self() : NULL;
+	board_bound = tenant_board() != NULL;
 	shim_launch_count = self ? &self->launches : NULL;
 	if (drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
 		__atomic_store_n(&shim_gate, paced ? &seg->sched : &unpaced, __ATOMIC_RELEASE);
@@ -292,11 +294,14 @@ static bool take_turn(struct cuslice_sched *s, uint64_t need)
 {
 	uint32_t slot;
 	struct cuslice_turns *t = turns(&slot);
-	uint64_t start = now_ns(), now = start;
 
-	__atomic_store_n(&gate_turn_slot, t ? &t->slots[slot] : NULL, __ATOMIC_RELAXED);
-	if (!t)
+	if (!t) {
+		if (unlikely(__atomic_load_n(&gate_turn_slot, __ATOMIC_RELAXED)))
+			__atomic_store_n(&gate_turn_slot, NULL, __ATOMIC_RELAXED);
 		return false;
+	}
+	__atomic_store_n(&gate_turn_slot, &t->slots[slot], __ATOMIC_RELAXED);
+	uint64_t start = now_ns(), now = start;
 	for (;;) {
 		struct policy_turn_verdict v = policy_turn(t, slot, now, need);
 		if (v.passed)
@@ -339,7 +344,7 @@ static void lease(struct cuslice_sched *s)
 	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
-	uint64_t wait = take_turn(s, need) ? 0 : policy_pace(s, now, need);
+	uint64_t wait = board_bound && take_turn(s, need) ? 0 : policy_pace(s, now, need);
 
 	if (wait) {
 		sleep_ns(wait);

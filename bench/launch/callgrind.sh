@@ -17,13 +17,21 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LD_LIBRARY_PATH="$build/tests/fakecuda" FAKECUDA_KERNEL_US=0
 
-# total N [PREFIX...]: instructions of the whole loop of N launches, run under PREFIX
+# total N [PREFIX...]: instructions of the whole loop of N launches, run under
+# PREFIX; the fewest of three runs, since a paced run's leases follow the
+# kernel costs it learns from fakecuda's events, which are timed by the wall
+# clock, which valgrind slows unevenly (more leases, a few more instructions)
 total() {
-	local n=$1
+	local n=$1 best= i
 	shift
-	"$@" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
-		"$build/bench/fake-launch-loop" "$n" >/dev/null 2>"$tmp/valgrind.log"
-	awk '/^summary:/ { print $2 }' "$tmp/cg.out"
+	for i in 1 2 3; do
+		"$@" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+			"$build/bench/fake-launch-loop" "$n" >/dev/null 2>"$tmp/valgrind.log"
+		local got
+		got=$(awk '/^summary:/ { print $2 }' "$tmp/cg.out")
+		if [ -z "$best" ] || [ "$got" -lt "$best" ]; then best=$got; fi
+	done
+	echo "$best"
 }
 
 bare=$(( $(total $n2 env) - $(total $n1 env) ))
