@@ -87,4 +87,4 @@ cuslice get tenants
 "$build/tools/cuslice" get tenants >"$out/tenants.txt"
 
 "$python" "$here/summarize.py" "$samples" "$out" "$cpu0" "$cpu1" "$t0" "$t1" \
-	"$out/launch-daemon-unpaced.json" "$out/launch-daemon-paced.json"
+	"$out/launch-daemon-unpaced.json" "$out/launch-daemon-paced.json" "$out/describe-a-paced.json"

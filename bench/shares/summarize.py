@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Medians over the rounds of bench/shares/run.sh: shares.json and shares.md.
 
-    summarize.py SAMPLES OUT CPU0 CPU1 T0 T1 LAUNCH_UNPACED LAUNCH_PACED
+    summarize.py SAMPLES OUT CPU0 CPU1 T0 T1 LAUNCH_UNPACED LAUNCH_PACED [DESCRIBE_PACED]
+
+DESCRIBE_PACED: `cuslice describe -o json` of the paced launch tenant after its
+run, for the time it waited for its pace (a cost the gate imposes, not one it
+spends).
 """
 import json
 import statistics
@@ -10,6 +14,10 @@ import sys
 samples, out = sys.argv[1], sys.argv[2]
 cpu0, cpu1, t0, t1 = map(float, sys.argv[3:7])
 launch_unpaced, launch_paced = (json.load(open(p)) for p in sys.argv[7:9])
+waited_ns = None
+if len(sys.argv) > 9:
+    described = json.load(open(sys.argv[9]))["tenant"]
+    waited_ns = described["throttled_ns"] / (launch_paced["rounds"] * launch_paced["batch"])
 
 rounds = {}
 for line in open(samples):
@@ -47,7 +55,8 @@ summary = {
     "limit_30pct_learned_of_alone": median(lambda r: r["limit_30pct_learned_of_alone"]),
     "limit_30pct_profiled_of_alone": median(lambda r: r["limit_30pct_profiled_of_alone"]),
     "launch_added_ns": {"daemon_unpaced": launch_unpaced["added_ns_median_of_pairs"],
-                        "daemon_paced": launch_paced["added_ns_median_of_pairs"]},
+                        "daemon_paced": launch_paced["added_ns_median_of_pairs"],
+                        "daemon_paced_waiting_mean": waited_ns},
     "cusliced_cpu": {"seconds": cpu1 - cpu0, "wall": t1 - t0,
                      "of_one_core": (cpu1 - cpu0) / (t1 - t0),
                      "launches_per_s": launched / (t1 - t0)},
@@ -64,6 +73,8 @@ rows = [
     ("--limit 30 % alone, with a profile (target ≤ 31 %)", f"{100 * s['limit_30pct_profiled_of_alone']:.1f} %"),
     ("launch, daemon tenant unpaced: added ns", f"{s['launch_added_ns']['daemon_unpaced']}"),
     ("launch, daemon tenant paced: added ns", f"{s['launch_added_ns']['daemon_paced']}"),
+    ("… of which waiting for its pace (mean ns per launch)",
+     "n/a" if waited_ns is None else f"{waited_ns:.1f}"),
     ("cusliced CPU at that launch rate", f"{100 * s['cusliced_cpu']['of_one_core']:.2f} % of a core at "
      f"{s['cusliced_cpu']['launches_per_s'] / 1e3:.0f} k launches/s"),
 ]
