@@ -28,7 +28,6 @@ static pthread_once_t attach_once = PTHREAD_ONCE_INIT;
 static int attach_status;
 static bool from_daemon;
 static struct cuslice_segment *segment;
-static size_t segment_size;
 static struct cuslice_board *board;
 
 /* This process's slot; NULL in a forked child until it first reserves. */
@@ -73,17 +72,22 @@ static int map_segment(int fd)
 		close(fd);
 		return -EMSGSIZE;
 	}
-	void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* An older daemon's segment maps whole too: its `size` says what may be
+	 * touched, and a newer daemon that adopts it grows the file before it
+	 * says more, so a running process never reads past what it mapped. */
+	size_t len = (size_t)st.st_size > sizeof(struct cuslice_segment)
+			     ? (size_t)st.st_size
+			     : sizeof(struct cuslice_segment);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return -errno;
 	int r = quota_segment_check(p, st.st_size);
 	if (r < 0) {
-		munmap(p, st.st_size);
+		munmap(p, len);
 		return r;
 	}
 	segment = p;
-	segment_size = st.st_size;
 	return 0;
 }
 
