@@ -29,8 +29,9 @@ static const char top_usage[] =
 	"Usage: cuslice top [-n COUNT] [--interval SECONDS] [--socket PATH]\n"
 	"\n"
 	"A live view of the tenants cusliced knows: VRAM used and quota, weight, limit,\n"
-	"the share of GPU time the scheduler gives each, launches per second and the\n"
-	"share of time its launchers waited. Ctrl-C ends it.\n"
+	"the share of GPU time the scheduler gives each (T: it takes turns on its GPU\n"
+	"with the other saturating tenants there), launches per second and the share\n"
+	"of time its launchers waited. Ctrl-C ends it.\n"
 	"\n"
 	"Options:\n"
 	"  -n COUNT             refresh COUNT times, then stop (default: until interrupted)\n"
@@ -157,8 +158,11 @@ static void draw(json_object *tenants, struct seen *before, int nbefore, struct 
 		snprintf(vram, sizeof(vram), "%s/%s", u, q);
 		if (get_int(t, "limit_ppm"))
 			snprintf(limit, sizeof(limit), "%.0f%%", get_int(t, "limit_ppm") / 1e4);
+		json_object *turns = NULL;
+		json_object_object_get_ex(t, "turns", &turns);
 		if (get_int(t, "share_ppm"))
-			snprintf(share, sizeof(share), "%.0f%%", get_int(t, "share_ppm") / 1e4);
+			snprintf(share, sizeof(share), "%.0f%%%s", get_int(t, "share_ppm") / 1e4,
+				 turns ? "T" : "");
 		if (shown_rows >= room) {
 			hidden++;
 			continue;

@@ -530,8 +530,13 @@ static void test_gpu_time_shares(void **state_)
 	pid_t a = spawn_in("a", &out_a, work);
 	pid_t b = spawn_in("b", &out_b, work);
 	spawn_switch_us = NULL;
-	/* saturating for a while, they take turns */
+	/* saturating for a while, they take turns, as top shows */
 	wait_for_turns("b", 2);
+	struct run_result r;
+	char *top[] = {"top", "-n", "1", NULL};
+	cli(top, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, " 70%T "));
 	double share_a = share_result(a, out_a), share_b = share_result(b, out_b);
 	print_message("weights 3:7, both saturating: %.1f%% / %.1f%% of GPU time\n", 100 * share_a,
 		      100 * share_b);
