@@ -458,7 +458,6 @@ struct fake_gpu {
 	uint64_t busy_any; /* the latest of them: one load for the whole GPU */
 	int32_t last_pid;  /* whose kernel ends at busy_any */
 	uint32_t pad;
-	uint64_t switches; /* context switches the GPU paid for */
 };
 static struct fake_gpu local_gpu, *gpu = &local_gpu;
 static uint64_t my_last_end_ns; /* when this process's last kernel ends */
@@ -534,7 +533,6 @@ static uint64_t gpu_run(uint64_t duration_ns)
 	/* queued behind another context's work: the GPU switches between them */
 	if (units == FAKE_ALL_UNITS && start > now && gpu->last_pid != getpid() && switch_ns) {
 		duration_ns += switch_ns;
-		gpu->switches++;
 	}
 	start = start > now ? start : now;
 	end = start + duration_ns;

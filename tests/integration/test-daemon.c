@@ -830,6 +830,17 @@ static void partition_result(pid_t pid, int out, char *text, size_t size)
 	waitpid(pid, NULL, 0);
 }
 
+/* partition-workload KERNELS 1000 in tenants a and b at once: their outputs. */
+static void side_by_side(const char *kernels, char text[2][1024])
+{
+	int out[2];
+	pid_t pa = partition_in("a", kernels, false, &out[0]);
+	pid_t pb = partition_in("b", kernels, false, &out[1]);
+
+	partition_result(pa, out[0], text[0], sizeof(text[0]));
+	partition_result(pb, out[1], text[1], sizeof(text[1]));
+}
+
 /* Spatial mode: cusliced runs the MPS control daemon for the GPU, tenants
  * asking for SMs get disjoint groups and run at once, an ask that does not
  * fit is refused with the reason and changes nothing, tenants without an
@@ -889,11 +900,7 @@ static void test_spatial_partitions(void **state_)
 
 	/* a and b at once: each on its own SMs, as fast as alone (MPS), and not
 	 * paced by shares of GPU time, which they do not share */
-	pid_t pa = partition_in("a", "200", false, &out[0]);
-	pid_t pb = partition_in("b", "200", false, &out[1]);
-
-	partition_result(pa, out[0], text[0], sizeof(text[0]));
-	partition_result(pb, out[1], text[1], sizeof(text[1]));
+	side_by_side("200", text);
 	assert_int_equal((int)harness_value(text[0], "sms"), 56);
 	assert_int_equal((int)harness_value(text[1], "sms"), 64);
 	double alone_a = 200 * 1.0 * 132 / 56, alone_b = 200 * 1.0 * 132 / 64;
@@ -904,8 +911,8 @@ static void test_spatial_partitions(void **state_)
 	 * time: each keeps its SMs busy (kernels of 1 ms on the whole GPU take
 	 * 132/56 ms on 56 SMs, so busy all the time is 0.42) */
 	char *work[] = {(char *)harness_path("SHARE_WORKLOAD"), "1", "1000", NULL};
-	pa = spawn_in("a", &out[0], work);
-	pb = spawn_in("b", &out[1], work);
+	pid_t pa = spawn_in("a", &out[0], work);
+	pid_t pb = spawn_in("b", &out[1], work);
 	double share_a = share_result(pa, out[0]), share_b = share_result(pb, out[1]);
 	assert_true(share_a > 0.9 * 56 / 132);
 	assert_true(share_b > 0.9 * 64 / 132);
@@ -976,7 +983,6 @@ static void test_isolated_tenant(void **state_)
 static void test_hybrid_and_restart(void **state_)
 {
 	char text[2][1024];
-	int out[2];
 
 	set_opt("a", "--priority", "high");
 	set_gpu_mode("hybrid", 0);
@@ -986,10 +992,7 @@ static void test_hybrid_and_restart(void **state_)
 	assert_int_equal(json_object_get_int(at(db, "tenant.sm.partitions.0.sms")), 8 * 8 + 12);
 	json_object_put(da);
 	json_object_put(db);
-	pid_t pa = partition_in("a", "1", false, &out[0]);
-	pid_t pb = partition_in("b", "1", false, &out[1]);
-	partition_result(pa, out[0], text[0], sizeof(text[0]));
-	partition_result(pb, out[1], text[1], sizeof(text[1]));
+	side_by_side("1", text);
 	assert_int_equal((int)harness_value(text[0], "sms"), 56);
 	assert_int_equal((int)harness_value(text[1], "sms"), 8 * 8 + 12);
 
@@ -1051,7 +1054,6 @@ static void test_fine_split(void **state_)
 {
 	struct run_result r;
 	char text[2][1024];
-	int out[2];
 	char *both[] = {"set", "gpu", "0", "--mode", "spatial", "--sm-split", "fine", NULL};
 
 	cli(both, &r);
@@ -1073,10 +1075,7 @@ static void test_fine_split(void **state_)
 	assert_string_equal(json_object_get_string(at(db, "tenant.sm.partitions.0.groups")), "3-7");
 	json_object_put(da);
 	json_object_put(db);
-	pid_t pa = partition_in("a", "100", false, &out[0]);
-	pid_t pb = partition_in("b", "100", false, &out[1]);
-	partition_result(pa, out[0], text[0], sizeof(text[0]));
-	partition_result(pb, out[1], text[1], sizeof(text[1]));
+	side_by_side("100", text);
 	assert_int_equal((int)harness_value(text[0], "sms"), 12);
 	assert_int_equal((int)harness_value(text[1], "sms"), 20);
 	/* on disjoint SMs at once: each as fast as alone on its own */
