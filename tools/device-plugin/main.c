@@ -184,12 +184,14 @@ int main(int argc, char **argv)
 	int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	fprintf(stderr, "cuslice-device-plugin: %d GPU%s; serving in %s\n", p.ngpus,
 		p.ngpus == 1 ? "" : "s", p.config.dir);
-	plugin_register(&p);
+	int unreached = plugin_register(&p);
 	time_t last_health = time(NULL);
 	for (;;) {
 		struct pollfd extra[2] = {{.fd = inotify_fd, .events = POLLIN},
 					  {.fd = sig_fd, .events = POLLIN}};
-		if (grpc_loop_run(p.loop, extra, 2, 1000) < 0 || (extra[1].revents & POLLIN))
+		/* a kubelet not listening yet is asked again soon */
+		if (grpc_loop_run(p.loop, extra, 2, unreached ? 100 : 1000) < 0 ||
+		    (extra[1].revents & POLLIN))
 			break;
 		if ((extra[0].revents & POLLIN) && kubelet_restarted(inotify_fd)) {
 			fprintf(stderr, "cuslice-device-plugin: the kubelet restarted; registering "
@@ -200,9 +202,8 @@ int main(int argc, char **argv)
 					strerror(-r));
 				return 1;
 			}
-			plugin_register(&p);
 		}
-		plugin_register(&p); /* those the kubelet has not taken yet */
+		unreached = plugin_register(&p); /* those the kubelet has not taken yet */
 		if (time(NULL) - last_health >= HEALTH_EVERY_S) {
 			last_health = time(NULL);
 			plugin_set_health(&p, read_gpus(&p));

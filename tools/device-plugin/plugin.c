@@ -427,9 +427,10 @@ static void registered(void *ctx, enum grpc_status status, const char *message, 
 	}
 }
 
-void plugin_register(struct plugin *p)
+int plugin_register(struct plugin *p)
 {
 	char sock[PATH_MAX];
+	int unreached = 0;
 
 	snprintf(sock, sizeof(sock), "%s/kubelet.sock", p->config.dir);
 	for (int k = 0; k < PLUGIN_KINDS; k++) {
@@ -447,11 +448,16 @@ void plugin_register(struct plugin *p)
 		size_t n = v1beta1__register_request__pack(&q, buf);
 		int e = grpc_call(p->loop, sock, "/v1beta1.Registration/Register", buf, n,
 				  registered, r);
-		if (e < 0)
+		if (e < 0) {
 			fprintf(stderr,
 				"cuslice-device-plugin: cannot reach the kubelet at %s: %s\n", sock,
 				strerror(-e));
+			unreached++;
+		} else {
+			r->registering = true;
+		}
 	}
+	return unreached;
 }
 
 void plugin_set_health(struct plugin *p, bool healthy)

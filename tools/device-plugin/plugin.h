@@ -59,8 +59,8 @@ void plugin_stop(struct plugin *p);
 
 /* Registers every resource not yet registered with the kubelet (and not
  * being registered): call it again and again, since the kubelet may not
- * listen yet when its socket appears. */
-void plugin_register(struct plugin *p);
+ * listen yet when its socket appears. Returns how many it could not reach. */
+int plugin_register(struct plugin *p);
 
 /* Health changed: ListAndWatch streams get the list again. */
 void plugin_set_health(struct plugin *p, bool healthy);
