@@ -13,11 +13,14 @@
  * of the samples, since a kernel timed while another context holds the GPU
  * looks longer than it is. A key never seen before is timed synchronously
  * once, so that a tenant cannot queue a burst of unknown-but-long kernels.
+ * A timed launch of a kernel timed before holds its stream until it is
+ * queued (hold.c), so that the pair times the GPU and not the host.
  *
- * A process takes GPU time from its tenant's timeline in leases of 200 µs,
- * so that most paced launches only look up their cost and spend it from a
- * process-local budget; only a lease reads the clock, touches the tenant's
- * shared state, and may wait.
+ * A launching thread takes GPU time from its tenant's timeline in leases of
+ * 200 µs, so that most paced launches only look up their cost and spend it
+ * from the thread's own budget, with no atomic operation; only a lease reads
+ * the clock, touches the tenant's shared state, and may wait. (A thread that
+ * stops launching keeps what is left of its lease: at most 200 µs a thread.)
  *
  * While a latency-critical tenant is active, the daemon caps the others'
  * launches on the GPU (`max_inflight`) and they also hold every launch while
@@ -45,6 +48,7 @@
 #include <string.h>
 
 #include "gate.h"
+#include "hold.h"
 #include "policy/cost.h"
 #include "policy/pace.h"
 #include "policy/turns.h"
@@ -66,6 +70,7 @@ struct cost {
 	uint32_t ns;
 	uint32_t samples;
 	uint32_t floor_ns; /* the profiled cost, if any */
+	bool timed;	   /* a launch of it was timed here: its module is loaded */
 	char *name;	   /* the kernel's, while recording a profile */
 };
 
@@ -73,6 +78,7 @@ struct sample {
 	CUevent start, end;
 	struct cost *cost;
 	uint64_t key;
+	bool held; /* its stream was held: the pair's own time is subtracted */
 };
 
 struct cuslice_sched *shim_gate;
@@ -128,6 +134,7 @@ void gate_bind(void)
 	if (!drv.elapsed)
 		drv.elapsed = (__typeof__(drv.elapsed))shim_driver_symbol("cuEventElapsedTime");
 	drv.get_current = (__typeof__(drv.get_current))shim_driver_symbol("cuCtxGetCurrent");
+	hold_bind();
 	/* cuslice run's pacing is fixed: unpaced there, the gate stays off, unless
 	 * this process records a profile. The daemon may pace a tenant at any
 	 * time, and reads its launch counts. */
@@ -169,6 +176,7 @@ static __attribute__((noinline, cold)) void cost_start(struct cost *c, uint64_t 
 	__atomic_store_n(&c->samples, nsamples, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->ns, ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->floor_ns, profiled, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->timed, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->grid, grid, __ATOMIC_RELAXED);
 	free(__atomic_exchange_n(&c->name, name && profile_recording ? strdup(name) : NULL,
 				 __ATOMIC_ACQ_REL));
@@ -195,6 +203,7 @@ static void cost_learn(struct cost *c, uint64_t key, uint32_t ns)
 	uint32_t floor = __atomic_load_n(&c->floor_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->ns, policy_cost_next(old, count, floor, ns), __ATOMIC_RELAXED);
 	__atomic_store_n(&c->samples, count + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->timed, true, __ATOMIC_RELAXED);
 }
 
 void gate_profile_lines(FILE *f)
@@ -231,6 +240,15 @@ static void spare_event(CUevent e)
 		samples.spare[samples.nspare++] = e;
 }
 
+/* A sample's GPU time: a held pair reads the kernel's and its own, which
+ * is subtracted once measured (never more than three quarters of it). */
+static uint32_t sample_ns(uint32_t ns, bool held)
+{
+	uint32_t pair = held ? hold_pair_ns() : 0;
+
+	return ns - (pair < ns - ns / 4 ? pair : ns - ns / 4);
+}
+
 /* Learns from the samples that have completed; keeps the others. */
 static void harvest(bool wait_all)
 {
@@ -247,7 +265,7 @@ static void harvest(bool wait_all)
 			continue;
 		}
 		if (q == CUDA_SUCCESS && drv.elapsed(&ms, s->start, s->end) == CUDA_SUCCESS)
-			cost_learn(s->cost, s->key, (uint32_t)(ms * 1e6f));
+			cost_learn(s->cost, s->key, sample_ns((uint32_t)(ms * 1e6f), s->held));
 		spare_event(s->start);
 		spare_event(s->end);
 	}
@@ -259,10 +277,10 @@ static CUresult record(CUevent e, CUstream stream, bool ptsz)
 	return ptsz && drv.record_ptsz ? drv.record_ptsz(e, stream) : drv.record(e, stream);
 }
 
-/* GPU time this process may still admit before it takes another lease from
- * the tenant's timeline; leases keep the shared cache line and the clock off
- * most launches. */
-static int64_t local_budget_ns;
+/* GPU time this thread may still admit before it takes another lease from
+ * the tenant's timeline. Initial-exec: the shim is loaded at start-up (it is
+ * preloaded), and a launch must not call __tls_get_addr. */
+static __thread __attribute__((tls_model("initial-exec"))) int64_t local_budget_ns;
 
 static void sleep_ns(uint64_t ns)
 {
@@ -336,12 +354,12 @@ void gate_sync_done(uint64_t mark)
 		policy_turn_synced(slot, mark, now_ns());
 }
 
-/* Takes enough of the tenant's allowance to cover this process's deficit and
+/* Takes enough of the tenant's allowance to cover this thread's deficit and
  * LEASE_NS more, waiting first if the tenant is ahead of its share or, while
  * it takes turns, until its turn. */
-static void lease(struct cuslice_sched *s)
+static __attribute__((noinline)) void lease(struct cuslice_sched *s)
 {
-	int64_t deficit = -__atomic_load_n(&local_budget_ns, __ATOMIC_RELAXED);
+	int64_t deficit = -local_budget_ns;
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
 	uint64_t wait = board_bound && take_turn(s, need) ? 0 : policy_pace(s, now, need);
@@ -350,24 +368,29 @@ static void lease(struct cuslice_sched *s)
 		sleep_ns(wait);
 		__atomic_fetch_add(&s->throttled_ns, wait, __ATOMIC_RELAXED);
 	}
-	__atomic_add_fetch(&local_budget_ns, (int64_t)need, __ATOMIC_RELAXED);
+	local_budget_ns += (int64_t)need;
 	if (now - __atomic_load_n(&s->last_active_ns, __ATOMIC_RELAXED) > 1000000)
 		__atomic_store_n(&s->last_active_ns, now, __ATOMIC_RELAXED);
 }
 
-/* Starts timing this launch if its key is new or its turn has come. */
-static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool ptsz, CUstream stream,
-		   bool paced, uint64_t n)
+/* Whether launch `n` of a key with `seen` samples is timed: timing costs
+ * driver calls, so rarely once a key is well known (unless this process
+ * records a profile). */
+static inline bool sample_due(uint32_t seen, uint64_t n)
 {
-	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
-
-	/* timing a launch costs driver calls: rarely, once a key is well known
-	 * (unless this process records a profile) */
 	uint64_t every = profile_recording   ? (seen < WELL_KNOWN ? 1 : GATE_SAMPLE_EVERY)
 			 : seen < WELL_KNOWN ? GATE_SAMPLE_EVERY
 					     : RARELY;
-	if (seen >= LEARN_SAMPLES && (n & (every - 1)))
-		return;
+	return seen < LEARN_SAMPLES || !(n & (every - 1));
+}
+
+/* Starts timing this launch. Out of line, as the rest of the slow path's
+ * rare parts, so that the common one saves few registers. */
+static __attribute__((noinline)) void sample(struct gate_ticket *t, struct cost *c, uint64_t key,
+					     bool ptsz, CUstream stream, bool paced, bool kernel)
+{
+	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
+
 	pthread_mutex_lock(&samples.lock);
 	harvest(false);
 	bool got = samples.npending < PENDING && take_event(&t->start);
@@ -375,6 +398,12 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 		spare_event(t->start);
 		got = false;
 	}
+	/* The stream is held only for a kernel timed here before: a first launch
+	 * may load its module, which can wait for the stream; nor for a graph,
+	 * whose launch may upload it. */
+	bool may_hold = kernel && __atomic_load_n(&c->timed, __ATOMIC_RELAXED);
+	if (got && (!may_hold || !hold_stream(&t->hold, stream, ptsz)))
+		t->hold.word = NULL;
 	if (got && record(t->start, stream, ptsz) == CUDA_SUCCESS) {
 		t->sampling = true;
 		t->stream = stream;
@@ -383,6 +412,7 @@ static void sample(struct gate_ticket *t, struct cost *c, uint64_t key, bool pts
 		t->key = key;
 		t->unknown = seen == 0 && paced; /* unpaced, there is no hurry */
 	} else if (got) {
+		hold_release(&t->hold);
 		spare_event(t->start);
 		spare_event(t->end);
 	}
@@ -522,38 +552,45 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 
 	uint32_t cap = __atomic_load_n(&s->max_inflight, __ATOMIC_RELAXED);
 
-	if (paced && __atomic_sub_fetch(&local_budget_ns, (int64_t)cost, __ATOMIC_RELAXED) < 0)
+	if (paced && (local_budget_ns -= (int64_t)cost) < 0)
 		lease(s);
 	if (unlikely(cap))
 		cap = capped(s, cap);
-	sample(t, c, key, ptsz, stream, paced, n);
+	if (sample_due(__atomic_load_n(&c->samples, __ATOMIC_RELAXED), n))
+		sample(t, c, key, ptsz, stream, paced, grid != 0);
 	t->tracked = cap != 0;
 	t->stream = stream;
 	t->ptsz = ptsz;
 }
 
+/* The stream is released first of all: what follows may wait for the GPU. */
 void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 {
+	if (t->sampling) {
+		pthread_mutex_lock(&samples.lock);
+		bool ended =
+			rc == CUDA_SUCCESS && record(t->end, t->stream, t->ptsz) == CUDA_SUCCESS;
+		hold_release(&t->hold);
+		if (ended && samples.npending < PENDING) {
+			samples.pending[samples.npending++] =
+				(struct sample){.start = t->start,
+						.end = t->end,
+						.cost = t->cost,
+						.key = t->key,
+						.held = t->hold.word != NULL};
+			/* never seen before: learn its cost before admitting more of it */
+			if (t->unknown)
+				harvest(true);
+		} else {
+			spare_event(t->start);
+			spare_event(t->end);
+		}
+		pthread_mutex_unlock(&samples.lock);
+	}
 	if (t->tracked && rc == CUDA_SUCCESS)
 		inflight_track(t->stream, t->ptsz);
-	if (!t->sampling)
-		return;
-	pthread_mutex_lock(&samples.lock);
-	if (rc == CUDA_SUCCESS && record(t->end, t->stream, t->ptsz) == CUDA_SUCCESS &&
-	    samples.npending < PENDING) {
-		samples.pending[samples.npending++] = (struct sample){
-			.start = t->start, .end = t->end, .cost = t->cost, .key = t->key};
-		/* never seen before: learn its cost before admitting more of it */
-		if (t->unknown)
-			harvest(true);
-	} else {
-		spare_event(t->start);
-		spare_event(t->end);
-	}
-	pthread_mutex_unlock(&samples.lock);
 }
 
-/* After fork: the parent's events are not the child's; the pacing stays. */
 /* The best-known costs, for the stats: the `max` keys with the most samples. */
 int gate_costs(struct gate_cost *out, int max)
 {
@@ -577,15 +614,17 @@ int gate_costs(struct gate_cost *out, int max)
 	return n;
 }
 
+/* After fork: the parent's events are not the child's; the pacing stays. */
 void gate_forget_all(void)
 {
 	gate_high_word = NULL; /* the child has launched nothing yet */
 	gate_turn_slot = NULL;
 	shim_launch_count = NULL; /* the parent's slot counts the parent */
-	local_budget_ns = 0;
+	local_budget_ns = 0;	  /* the forking thread's; the child has no other */
 	inflight.head = inflight.count = 0;
 	pthread_mutex_init(&inflight.lock, NULL);
 	samples.npending = samples.nspare = 0;
 	samples.ctx = NULL;
 	pthread_mutex_init(&samples.lock, NULL);
+	hold_forget();
 }

@@ -2,6 +2,7 @@
 /* The launch gate (gate.c): one pointer test on the launch path when off. */
 #pragma once
 
+#include "hold.h"
 #include "policy/board.h"
 #include "policy/segment.h"
 #include "shim.h"
@@ -19,6 +20,7 @@ struct gate_ticket {
 	CUstream stream;
 	struct cost *cost;
 	uint64_t key;
+	struct hold hold; /* its stream, held while it is queued */
 };
 
 /* The tenant's pacing state, or NULL: nothing to do. */

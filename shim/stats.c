@@ -135,7 +135,12 @@ static void write_gate(FILE *f)
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s{\"key\": %" PRIu64 ", \"ns\": %u, \"samples\": %u}", i ? ", " : "",
 			costs[i].key, costs[i].ns, costs[i].samples);
-	fputs("]},\n", f);
+	struct hold_stats h;
+	hold_stats(&h);
+	fprintf(f,
+		"], \"held_samples\": %" PRIu64 ", \"forced_releases\": %" PRIu64
+		", \"event_pair_ns\": %u},\n",
+		h.held, h.forced, h.pair_ns);
 }
 
 static void write_json(FILE *f)

@@ -15,7 +15,10 @@
  * memory, FAKECUDA_DEVICES the number of devices (1 to 8),
  * FAKECUDA_SWITCH_US what the GPU loses switching contexts: a kernel that
  * runs right after another process's, while that one's work kept the GPU
- * busy, takes this much longer (default 0).
+ * busy, takes this much longer (default 0). FAKECUDA_LAUNCH_US is what a
+ * launch call takes on the host before its kernel is queued (default 0), so
+ * that an event pair around a launch on an idle stream also times the host,
+ * as on a real GPU.
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
@@ -463,8 +466,10 @@ static struct fake_gpu local_gpu, *gpu = &local_gpu;
 static uint64_t my_last_end_ns; /* when this process's last kernel ends */
 static bool mps_client;		/* CUDA_MPS_PIPE_DIRECTORY was set at cuInit */
 static uint32_t fault_epoch_seen;
-static CUresult sticky;	   /* this process's context failed */
-static uint64_t switch_ns; /* FAKECUDA_SWITCH_US */
+static CUresult sticky;			/* this process's context failed */
+static uint64_t switch_ns;		/* FAKECUDA_SWITCH_US */
+static uint64_t launch_ns;		/* FAKECUDA_LAUNCH_US */
+static __thread uint64_t last_start_ns; /* when this thread's last kernel starts */
 
 static void gpu_attach(void)
 {
@@ -474,6 +479,7 @@ static void gpu_attach(void)
 
 	mps_client = pipe && *pipe;
 	switch_ns = env_size("FAKECUDA_SWITCH_US", 0) * 1000;
+	launch_ns = env_size("FAKECUDA_LAUNCH_US", 0) * 1000;
 	if (fd < 0)
 		return;
 	if (ftruncate(fd, sizeof(struct fake_gpu)) == 0) {
@@ -536,6 +542,7 @@ static uint64_t gpu_run(uint64_t duration_ns)
 	}
 	start = start > now ? start : now;
 	end = start + duration_ns;
+	last_start_ns = start;
 	for (int i = 0; i < FAKE_UNITS; i++)
 		if (units >> i & 1)
 			__atomic_store_n(&gpu->busy_until[i], end, __ATOMIC_RELAXED);
@@ -576,8 +583,11 @@ static void sleep_until(uint64_t until)
 	}
 }
 
+static void hold_wait(void);
+
 static void gpu_wait(void)
 {
+	hold_wait();
 	sleep_until(__atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED));
 }
 
@@ -881,6 +891,7 @@ EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream s, CUstreamCaptureStatus *stat
 
 static CUresult mem_alloc(uint64_t *dptr, size_t size);
 static CUresult mem_free(uint64_t dptr);
+static void hold_reached(uint64_t at_ns);
 
 /* ---- modules and launches -------------------------------------------------- */
 
@@ -980,7 +991,10 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_KERNEL, k->duration_ns, NULL);
 	if (sticky)
 		return sticky;
+	for (uint64_t queued = launch_ns ? now_ns() + launch_ns : 0; now_ns() < queued;)
+		; /* the host submitting the launch */
 	gpu_run(k->duration_ns);
+	hold_reached(last_start_ns);
 	if (strncmp(k->name, "fault", 5) == 0)
 		gpu_fault();
 	return CUDA_SUCCESS;
@@ -1559,6 +1573,158 @@ EXPORT CUresult cuEventDestroy_v2(CUevent e)
 	return CUDA_SUCCESS;
 }
 
+/* ---- streams held on a host word ---------------------------------------- */
+
+/* cuStreamWaitValue32 (GEQ) on a word not yet written holds the process's
+ * work, as a real stream stops there: the first event recorded behind the
+ * wait takes its time only once the work behind it reaches the GPU (the next
+ * kernel's start, or the next event's record). Queries say not ready and
+ * synchronisations wait while the word is unwritten; after 10 s a
+ * synchronisation says that nothing ever wrote it and aborts. One hold at a
+ * time: a later wait replaces an earlier one. */
+static struct {
+	pthread_mutex_t lock;
+	const uint32_t *word; /* NULL: nothing held */
+	uint32_t value;
+	bool armed;		  /* no event recorded behind the wait yet */
+	struct fake_event *event; /* the first one, until the work behind it is queued */
+} hold = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool word_reached(const uint32_t *word, uint32_t value)
+{
+	return (int32_t)(__atomic_load_n(word, __ATOMIC_ACQUIRE) - value) >= 0;
+}
+
+/* Whether the process's work is held; drops a hold whose word was written. */
+static bool held(void)
+{
+	pthread_mutex_lock(&hold.lock);
+	if (hold.word && word_reached(hold.word, hold.value))
+		hold.word = NULL;
+	bool h = hold.word != NULL;
+	pthread_mutex_unlock(&hold.lock);
+	return h;
+}
+
+static void hold_reached(uint64_t at_ns)
+{
+	if (!__atomic_load_n(&hold.event, __ATOMIC_RELAXED))
+		return; /* the common case: nothing held */
+	pthread_mutex_lock(&hold.lock);
+	if (hold.event) {
+		if (hold.event->at_ns < at_ns)
+			hold.event->at_ns = at_ns;
+		__atomic_store_n(&hold.event, NULL, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&hold.lock);
+}
+
+static void hold_wait(void)
+{
+	uint64_t give_up = now_ns() + 10000000000ull;
+
+	while (held()) {
+		if (now_ns() > give_up) {
+			fprintf(stderr,
+				"fakecuda: a stream waits on a host word that nothing wrote "
+				"in 10 s\n");
+			abort();
+		}
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static CUresult wait_value(CUstream s, CUdeviceptr addr, cuuint32_t value, unsigned flags)
+{
+	REQUIRE_INIT();
+	if (!addr || (flags & 0x3) != CU_STREAM_WAIT_VALUE_GEQ)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	if (stream_of(s, false)->capture)
+		return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; /* not modelled */
+	const uint32_t *word = (const uint32_t *)(uintptr_t)addr;
+	pthread_mutex_lock(&hold.lock);
+	if (!word_reached(word, value)) {
+		hold.word = word;
+		hold.value = value;
+		hold.armed = true;
+		__atomic_store_n(&hold.event, NULL, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&hold.lock);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamWaitValue32_v2(CUstream s, CUdeviceptr addr, cuuint32_t value,
+				       unsigned int flags)
+{
+	COUNT();
+	return wait_value(s, addr, value, flags);
+}
+
+EXPORT CUresult cuStreamWaitValue32_v2_ptsz(CUstream s, CUdeviceptr addr, cuuint32_t value,
+					    unsigned int flags)
+{
+	COUNT();
+	return wait_value(s, addr, value, flags);
+}
+
+/* Pinned host memory: ordinary memory, mapped at the same address. */
+#define MAX_HOST_ALLOCS 64
+static void *host_allocs[MAX_HOST_ALLOCS];
+
+EXPORT CUresult cuMemHostAlloc(void **pp, size_t bytes, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!pp || !bytes)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_HOST_ALLOCS; i++)
+		if (!host_allocs[i]) {
+			host_allocs[i] = *pp = aligned_alloc(4096, (bytes + 4095) & ~(size_t)4095);
+			if (*pp)
+				memset(*pp, 0, bytes);
+			pthread_mutex_unlock(&lock);
+			return *pp ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+		}
+	pthread_mutex_unlock(&lock);
+	return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+EXPORT CUresult cuMemFreeHost(void *p)
+{
+	COUNT();
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_HOST_ALLOCS; i++)
+		if (p && host_allocs[i] == p) {
+			host_allocs[i] = NULL;
+			free(p);
+			pthread_mutex_unlock(&lock);
+			return CUDA_SUCCESS;
+		}
+	pthread_mutex_unlock(&lock);
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
+EXPORT CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attribute, CUdeviceptr ptr)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!data || attribute != CU_POINTER_ATTRIBUTE_DEVICE_POINTER)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_HOST_ALLOCS; i++) {
+		uintptr_t base = (uintptr_t)host_allocs[i];
+		if (base && ptr >= base && ptr < base + 4096) {
+			pthread_mutex_unlock(&lock);
+			*(CUdeviceptr *)data = ptr;
+			return CUDA_SUCCESS;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
 static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 {
 	REQUIRE_INIT();
@@ -1568,8 +1734,15 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	 * GPU is free for it, as a real one completes when its context runs */
 	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
 	uint64_t busy = busy_until(held_units());
+	hold_reached(at); /* an event recorded earlier behind a hold */
 	at = end > at ? end : at;
 	((struct fake_event *)e)->at_ns = busy > at ? busy : at;
+	pthread_mutex_lock(&hold.lock);
+	if (hold.word && hold.armed) {
+		__atomic_store_n(&hold.event, (struct fake_event *)e, __ATOMIC_RELAXED);
+		hold.armed = false;
+	}
+	pthread_mutex_unlock(&hold.lock);
 	return CUDA_SUCCESS;
 }
 
@@ -1589,6 +1762,8 @@ EXPORT CUresult cuEventQuery(CUevent e)
 {
 	COUNT();
 	REQUIRE_INIT();
+	if (held())
+		return CUDA_ERROR_NOT_READY;
 	return now_ns() >= ((struct fake_event *)e)->at_ns ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
 }
 
@@ -1596,6 +1771,7 @@ EXPORT CUresult cuEventSynchronize(CUevent e)
 {
 	COUNT();
 	REQUIRE_INIT();
+	hold_wait();
 	sleep_until(((struct fake_event *)e)->at_ns);
 	return gpu_error();
 }

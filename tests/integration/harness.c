@@ -138,9 +138,17 @@ int64_t harness_int(json_object *root, const char *path)
 	json_object *node = root;
 
 	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *save, *key = strtok_r(buf, ".", &save); key; key = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(node, key, &node))
+	for (char *save, *key = strtok_r(buf, ".", &save); key; key = strtok_r(NULL, ".", &save)) {
+		char *end;
+		unsigned long i = strtoul(key, &end, 10);
+		if (json_object_is_type(node, json_type_array) && *key && !*end) {
+			if (i >= json_object_array_length(node))
+				return 0;
+			node = json_object_array_get_idx(node, i);
+		} else if (!json_object_object_get_ex(node, key, &node)) {
 			return 0;
+		}
+	}
 	return json_object_get_int64(node);
 }
 

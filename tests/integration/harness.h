@@ -36,7 +36,8 @@ double harness_value(const char *text, const char *key);
 /* The stats written by process `pid`; fails the test if absent. */
 json_object *harness_stats(pid_t pid);
 
-/* Integer at a dotted path ("kernels.run", "calls.cuLaunchKernel.calls"); 0 if absent. */
+/* Integer at a dotted path ("kernels.run", "calls.cuLaunchKernel.calls", "gate.costs.0.ns":
+ * a number indexes an array); 0 if absent. */
 int64_t harness_int(json_object *root, const char *path);
 
 /* Number of lines in `text`. */

@@ -4,8 +4,8 @@
  *
  *   share-workload SECONDS KERNEL_US
  *       launches kernels of KERNEL_US back to back (synchronising every 8) for
- *       SECONDS and prints how much GPU time it got: "kernels N gpu_share S"
- *       (S: kernel time / wall time)
+ *       SECONDS and prints how much GPU time it got: "kernels N gpu_share S pid P"
+ *       (S: kernel time / wall time; P: its process id, whose stats name it)
  *   share-workload latency COUNT KERNEL_US GAP_US [KERNELS [LAUNCH_GAP_US]]
  *       COUNT requests, GAP_US apart, each KERNELS kernels (1) launched
  *       LAUNCH_GAP_US apart (0; as a framework launches a model's layers
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHECK(call)                                                                           \
 	do {                                                                                  \
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
 		kernels += 8;
 	}
 	double elapsed = now_s() - start;
-	printf("kernels %ld gpu_share %.4f\n", kernels, kernels * kernel_us / 1e6 / elapsed);
+	printf("kernels %ld gpu_share %.4f pid %d\n", kernels, kernels * kernel_us / 1e6 / elapsed,
+	       (int)getpid());
 	return 0;
 }

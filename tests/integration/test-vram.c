@@ -2,6 +2,7 @@
 /* VRAM quotas under `cuslice run --vram`, against fakecuda. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,6 +314,44 @@ static void test_limit_caps_gpu_time(void **state)
 	assert_non_null(strstr(r.err, "--limit \"130%\": use a percentage of GPU time"));
 }
 
+/* A kernel much shorter than its launch is charged its GPU time, not the
+ * host's time launching it: 5 µs kernels that each take 20 µs to launch keep
+ * the GPU ~20 % busy and run as fast under --limit 50 % as without. Timed
+ * without holding the stream, the pair read 25 µs: the command got half the
+ * GPU time and waited for its pace 160 ms a second. */
+static void test_small_kernels_charged_their_gpu_time(void **state)
+{
+	struct run_result r;
+	char *env[] = {"FAKECUDA_LAUNCH_US=20", NULL};
+	char *alone[] = {"run", "--", (char *)harness_path("SHARE_WORKLOAD"), "1", "5", NULL};
+	char *limited[] = {"run", "--limit", "50%", "--", (char *)harness_path("SHARE_WORKLOAD"),
+			   "1",	  "5",	     NULL};
+	int pid;
+
+	harness_cli(alone, env, &r);
+	double free_share = share_of(&r);
+	harness_cli(limited, env, &r);
+	double paced = share_of(&r);
+	assert_non_null(strstr(r.out, " pid "));
+	assert_int_equal(sscanf(strstr(r.out, " pid ") + 5, "%d", &pid), 1);
+	json_object *stats = harness_stats(pid);
+	int64_t ns = harness_int(stats, "gate.costs.0.ns");
+	int64_t held = harness_int(stats, "gate.held_samples");
+	int64_t forced = harness_int(stats, "gate.forced_releases");
+	int64_t throttled = harness_int(stats, "gate.throttled_ns");
+	print_message("5 us kernels, 20 us launches: %.1f%% of GPU time alone, %.1f%% under "
+		      "--limit 50%%; charged %" PRId64 " ns a kernel, %" PRId64
+		      " samples held (%" PRId64 " let go by the watchdog), paced %" PRId64 " ms\n",
+		      100 * free_share, 100 * paced, ns, held, forced, throttled / 1000000);
+	json_object_put(stats);
+	assert_true(free_share > 0.08 && free_share < 0.30);
+	assert_true(paced >= 0.85 * free_share);
+	assert_in_range(ns, 4000, 6500);
+	assert_true(held >= 4);
+	assert_true(forced * 4 < held);
+	assert_true(throttled < 50000000);
+}
+
 /* Reads the one kernel line of a profile: its cost and name. */
 static void profile_line(const char *path, unsigned long *ns, char *name)
 {
@@ -408,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_sigkill_without_the_watcher),
 		cmocka_unit_test(test_limit_caps_gpu_time),
 		cmocka_unit_test(test_profile_seeds_the_costs),
+		cmocka_unit_test(test_small_kernels_charged_their_gpu_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
