@@ -76,6 +76,7 @@ struct cost {
 
 struct sample {
 	CUevent start, end;
+	CUcontext ctx; /* the events' */
 	struct cost *cost;
 	uint64_t key;
 	bool held; /* its stream was held: the pair's own time is subtracted */
@@ -108,11 +109,13 @@ static struct {
 static struct {
 	pthread_mutex_t lock;
 	CUevent ring[INFLIGHT];
+	CUcontext ctx[INFLIGHT]; /* each event's */
 	int head, count;
 } inflight = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
 	__typeof__(&cuEventCreate) create;
+	__typeof__(&cuEventDestroy_v2) destroy;
 	__typeof__(&cuEventRecord) record;
 	__typeof__(&cuEventRecord_ptsz) record_ptsz;
 	__typeof__(&cuEventQuery) query;
@@ -126,6 +129,7 @@ void gate_bind(void)
 	struct cuslice_segment *seg = tenant_segment();
 
 	drv.create = (__typeof__(drv.create))shim_driver_symbol("cuEventCreate");
+	drv.destroy = (__typeof__(drv.destroy))shim_driver_symbol("cuEventDestroy_v2");
 	drv.record = (__typeof__(drv.record))shim_driver_symbol("cuEventRecord");
 	drv.record_ptsz = (__typeof__(drv.record_ptsz))shim_driver_symbol("cuEventRecord_ptsz");
 	drv.query = (__typeof__(drv.query))shim_driver_symbol("cuEventQuery");
@@ -147,7 +151,7 @@ void gate_bind(void)
 	struct cuslice_proc *self = daemon ? tenant_self() : NULL;
 	board_bound = tenant_board() != NULL;
 	shim_launch_count = self ? &self->launches : NULL;
-	if (drv.create && drv.record && drv.query && drv.synchronize && drv.elapsed)
+	if (drv.create && drv.destroy && drv.record && drv.query && drv.synchronize && drv.elapsed)
 		__atomic_store_n(&shim_gate, paced ? &seg->sched : &unpaced, __ATOMIC_RELEASE);
 }
 
@@ -215,16 +219,21 @@ void gate_profile_lines(FILE *f)
 	}
 }
 
-/* An event of the current context, from the spares if there are any. The
- * caller holds samples.lock. */
+/* An event of the current context (samples.ctx once this returns), from the
+ * spares if there are any. Events belong to the context they were made in,
+ * so the spares are of one context: another one's are destroyed, as are
+ * events coming back from a context no longer current (a process launching
+ * on several GPUs in turn would otherwise leak them, or record them on a
+ * stream of the wrong context). The caller holds samples.lock. */
 static bool take_event(CUevent *e)
 {
 	CUcontext ctx = NULL;
 
 	if (drv.get_current(&ctx) != CUDA_SUCCESS || !ctx)
 		return false;
-	if (samples.ctx != ctx) { /* another context: its own events */
-		samples.nspare = 0;
+	if (samples.ctx != ctx) {
+		while (samples.nspare > 0)
+			drv.destroy(samples.spare[--samples.nspare]);
 		samples.ctx = ctx;
 	}
 	if (samples.nspare > 0) {
@@ -234,10 +243,13 @@ static bool take_event(CUevent *e)
 	return drv.create(e, CU_EVENT_DEFAULT) == CUDA_SUCCESS;
 }
 
-static void spare_event(CUevent e)
+/* Gives back an event of context `ctx`. The caller holds samples.lock. */
+static void spare_event(CUevent e, CUcontext ctx)
 {
-	if (samples.nspare < 2 * PENDING)
+	if (ctx == samples.ctx && samples.nspare < 2 * PENDING)
 		samples.spare[samples.nspare++] = e;
+	else
+		drv.destroy(e);
 }
 
 /* A sample's GPU time: a held pair reads the kernel's and its own, which
@@ -266,8 +278,8 @@ static void harvest(bool wait_all)
 		}
 		if (q == CUDA_SUCCESS && drv.elapsed(&ms, s->start, s->end) == CUDA_SUCCESS)
 			cost_learn(s->cost, s->key, sample_ns((uint32_t)(ms * 1e6f), s->held));
-		spare_event(s->start);
-		spare_event(s->end);
+		spare_event(s->start, s->ctx);
+		spare_event(s->end, s->ctx);
 	}
 	samples.npending = kept;
 }
@@ -395,9 +407,10 @@ static __attribute__((noinline)) void sample(struct gate_ticket *t, struct cost 
 	harvest(false);
 	bool got = samples.npending < PENDING && take_event(&t->start);
 	if (got && !take_event(&t->end)) {
-		spare_event(t->start);
+		spare_event(t->start, samples.ctx);
 		got = false;
 	}
+	t->ctx = samples.ctx;
 	/* The stream is held only for a kernel timed here before: a first launch
 	 * may load its module, which can wait for the stream; nor for a graph,
 	 * whose launch may upload it. */
@@ -413,8 +426,8 @@ static __attribute__((noinline)) void sample(struct gate_ticket *t, struct cost 
 		t->unknown = seen == 0 && paced; /* unpaced, there is no hurry */
 	} else if (got) {
 		hold_release(&t->hold);
-		spare_event(t->start);
-		spare_event(t->end);
+		spare_event(t->start, t->ctx);
+		spare_event(t->end, t->ctx);
 	}
 	pthread_mutex_unlock(&samples.lock);
 }
@@ -424,6 +437,7 @@ static void inflight_retire(bool wait)
 {
 	while (inflight.count > 0) {
 		CUevent e = inflight.ring[inflight.head];
+		CUcontext ctx = inflight.ctx[inflight.head];
 		if (wait)
 			drv.synchronize(e);
 		else if (drv.query(e) == CUDA_ERROR_NOT_READY)
@@ -432,7 +446,7 @@ static void inflight_retire(bool wait)
 		inflight.head = (inflight.head + 1) % INFLIGHT;
 		inflight.count--;
 		pthread_mutex_lock(&samples.lock);
-		spare_event(e);
+		spare_event(e, ctx);
 		pthread_mutex_unlock(&samples.lock);
 	}
 }
@@ -461,13 +475,20 @@ static void inflight_track(CUstream stream, bool ptsz)
 
 	pthread_mutex_lock(&samples.lock);
 	bool got = take_event(&e);
+	CUcontext ctx = samples.ctx;
+	if (got && record(e, stream, ptsz) != CUDA_SUCCESS) {
+		spare_event(e, ctx);
+		got = false;
+	}
 	pthread_mutex_unlock(&samples.lock);
-	if (!got || record(e, stream, ptsz) != CUDA_SUCCESS)
+	if (!got)
 		return;
 	pthread_mutex_lock(&inflight.lock);
 	if (inflight.count == INFLIGHT)
 		inflight_retire(true);
-	inflight.ring[(inflight.head + inflight.count++) % INFLIGHT] = e;
+	int at = (inflight.head + inflight.count++) % INFLIGHT;
+	inflight.ring[at] = e;
+	inflight.ctx[at] = ctx;
 	pthread_mutex_unlock(&inflight.lock);
 }
 
@@ -575,6 +596,7 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 			samples.pending[samples.npending++] =
 				(struct sample){.start = t->start,
 						.end = t->end,
+						.ctx = t->ctx,
 						.cost = t->cost,
 						.key = t->key,
 						.held = t->hold.word != NULL};
@@ -582,8 +604,8 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 			if (t->unknown)
 				harvest(true);
 		} else {
-			spare_event(t->start);
-			spare_event(t->end);
+			spare_event(t->start, t->ctx);
+			spare_event(t->end, t->ctx);
 		}
 		pthread_mutex_unlock(&samples.lock);
 	}

@@ -17,6 +17,7 @@ struct gate_ticket {
 	bool unknown; /* its cost was never measured */
 	bool tracked; /* its completion is tracked: in-flight launches are capped */
 	CUevent start, end;
+	CUcontext ctx; /* the events' */
 	CUstream stream;
 	struct cost *cost;
 	uint64_t key;

@@ -11,9 +11,17 @@
  *       LAUNCH_GAP_US apart (0; as a framework launches a model's layers
  *       more slowly than the GPU runs them) and a synchronisation; prints
  *       "p50_us X p99_us Y" of the request latencies
+ *   share-workload devices COUNT KERNEL_US
+ *       COUNT launches alternating, three at a time, between the primary
+ *       contexts of devices 0 and 1; prints "launches N events_made E events_live L": the
+ *       cuEventCreate calls that reached the driver (fakecuda's count), and
+ *       those less the cuEventDestroy calls
  */
 #define _GNU_SOURCE
 #include <cuda.h>
+
+#include <dlfcn.h>
+#include <stdint.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,8 +80,44 @@ static int latency(CUfunction f, int count, int gap_us, int kernels, int launch_
 	return 0;
 }
 
+/* Launches alternating between two devices' contexts, as a process driving
+ * several GPUs from one thread does. */
+static int devices(int count, int kernel_us)
+{
+	char image[64];
+	CUcontext ctx[2];
+	CUfunction f[2];
+
+	snprintf(image, sizeof(image), "work %d\n", kernel_us);
+	CHECK(cuInit(0));
+	for (int d = 0; d < 2; d++) {
+		CUmodule module;
+		CHECK(cuDevicePrimaryCtxRetain(&ctx[d], d));
+		CHECK(cuCtxSetCurrent(ctx[d]));
+		CHECK(cuModuleLoadData(&module, image));
+		CHECK(cuModuleGetFunction(&f[d], module, "work"));
+	}
+	for (int i = 0; i < count; i++) {
+		int d = i / 3 & 1; /* three at a time: each device gets timed launches */
+		CHECK(cuCtxSetCurrent(ctx[d]));
+		CHECK(cuLaunchKernel(f[d], 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+		if (i % 64 == 63)
+			CHECK(cuCtxSynchronize());
+	}
+	CHECK(cuCtxSynchronize());
+	uint64_t (*calls)(const char *) =
+		(uint64_t(*)(const char *))dlsym(RTLD_DEFAULT, "fakecuda_calls");
+	printf("launches %d events_made %llu events_live %llu\n", count,
+	       calls ? (unsigned long long)calls("cuEventCreate") : 0ull,
+	       calls ? (unsigned long long)(calls("cuEventCreate") - calls("cuEventDestroy_v2"))
+		     : 0ull);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 3 && strcmp(argv[1], "devices") == 0)
+		return devices(atoi(argv[2]), atoi(argv[3]));
 	bool lat_mode = argc > 1 && strcmp(argv[1], "latency") == 0;
 	if (lat_mode) {
 		argv++;
