@@ -371,6 +371,7 @@ void gate_sync_done(uint64_t mark)
  * it takes turns, until its turn. */
 static __attribute__((noinline)) void lease(struct cuslice_sched *s)
 {
+	PROTECT_ERRNO;
 	int64_t deficit = -local_budget_ns;
 	uint64_t need = (deficit > 0 ? (uint64_t)deficit : 0) + LEASE_NS;
 	uint64_t now = now_ns();
@@ -401,6 +402,7 @@ static inline bool sample_due(uint32_t seen, uint64_t n)
 static __attribute__((noinline)) void sample(struct gate_ticket *t, struct cost *c, uint64_t key,
 					     bool ptsz, CUstream stream, bool paced, bool kernel)
 {
+	PROTECT_ERRNO;
 	uint32_t seen = __atomic_load_n(&c->samples, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&samples.lock);
@@ -553,6 +555,7 @@ static void hold_for_high(struct cuslice_sched *s)
  * Returns the cap on this process's launches on the GPU (0: none). */
 static __attribute__((noinline)) uint32_t capped(struct cuslice_sched *s, uint32_t cap)
 {
+	PROTECT_ERRNO;
 	if (cap == CUSLICE_INFLIGHT_HIGH) {
 		high_launched();
 		return 0;
@@ -587,6 +590,7 @@ void gate_enter_slow(struct gate_ticket *t, bool ptsz, CUstream stream, const vo
 /* The stream is released first of all: what follows may wait for the GPU. */
 void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 {
+	PROTECT_ERRNO;
 	if (t->sampling) {
 		pthread_mutex_lock(&samples.lock);
 		bool ended =

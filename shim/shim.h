@@ -7,6 +7,7 @@
 #define __CUDA_API_VERSION_INTERNAL 1
 #include <cuda.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,14 @@
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline void shim_errno_restore(const int *saved)
+{
+	errno = *saved;
+}
+/* The application's errno survives the shim's own system and driver calls
+ * in the scope this is declared in (systemd's PROTECT_ERRNO). */
+#define PROTECT_ERRNO __attribute__((cleanup(shim_errno_restore))) int saved_errno_ = errno
 
 enum shim_hook {
 #define X(sym, ...) HOOK_##sym,
