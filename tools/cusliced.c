@@ -7,6 +7,7 @@
  * and change quotas over the admin socket; they persist in the state file.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -49,6 +50,12 @@ static const char usage[] =
 	"      --mps-control PATH    the MPS control daemon cusliced runs for GPUs in spatial\n"
 	"                            or hybrid mode (default: nvidia-cuda-mps-control on\n"
 	"                            PATH, else /usr/local/nvidia/bin, /usr/bin)\n"
+	"      --fault-probation SECONDS\n"
+	"                            after a fatal fault ends an MPS server's clients,\n"
+	"                            which of them caused it is unknown: each runs in\n"
+	"                            contexts of its own, out of the server, this long, and\n"
+	"                            one that faults again there is named as the cause and\n"
+	"                            isolated (default 600; 0: the suspects rejoin at once)\n"
 	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
 	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
 	"                            and their GPUs, which they may always open)\n"
@@ -58,6 +65,7 @@ static const char usage[] =
 struct options {
 	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir, *metrics;
 	const char *mps_control;
+	unsigned long probation_s;
 	bool no_bpf, deny_modeset, metrics_given;
 };
 
@@ -73,6 +81,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"deny-modeset", no_argument, NULL, 'm'},
 		{"mps-control", required_argument, NULL, 'C'},
 		{"metrics", required_argument, NULL, 'M'},
+		{"fault-probation", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -82,7 +91,8 @@ static int parse(int argc, char **argv, struct options *o)
 	*o = (struct options){.runtime_dir = "/run/cuslice",
 			      .state = "/var/lib/cuslice/state.json",
 			      .bpf_dir = "/sys/fs/bpf/cuslice",
-			      .metrics = "127.0.0.1:9464"};
+			      .metrics = "127.0.0.1:9464",
+			      .probation_s = 600};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -114,6 +124,20 @@ static int parse(int argc, char **argv, struct options *o)
 			o->metrics = optarg;
 			o->metrics_given = true;
 			break;
+		case 'P': {
+			char *end;
+			errno = 0;
+			o->probation_s = strtoul(optarg, &end, 10);
+			if (!isdigit((unsigned char)*optarg) || *end || errno ||
+			    o->probation_s > 7 * 24 * 3600) {
+				fprintf(stderr,
+					"cusliced: --fault-probation \"%s\": use a number of "
+					"seconds from 0 to 604800\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -207,6 +231,7 @@ static int setup(struct daemon *d, const struct options *o)
 		return -errno;
 	}
 	d->mps_control = find_mps_control(o->mps_control);
+	d->probation_ns = (uint64_t)o->probation_s * 1000000000ull;
 	spatial_setup(d);
 	if (state_load(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cusliced: %s\n", err);

@@ -24,6 +24,16 @@
  * or so even while the stricken ones linger, and the fault is reported with
  * the tenants it hit.
  * Tenants marked isolated never join an MPS server: they stay time-sliced.
+ *
+ * Which client caused a fault MPS does not say (see fault_seen()). Where
+ * only one tenant was a client, it did. Where several were, each is put on
+ * probation (--fault-probation, 10 minutes by default): its new processes
+ * run in contexts of their own, out of the server, its SM groups kept for
+ * it. A fault there hits no one else and is its own: that tenant is named as
+ * the likely cause of the MPS fault and isolated, and the other suspects
+ * rejoin the server at once; otherwise they all rejoin when the probation
+ * ends. So a tenant whose fault recurs (a crash-looping pod) takes down its
+ * neighbours once, not every time, and is named.
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -74,9 +84,9 @@ static bool allowed(const struct tenant *t, int g)
 	return !t->gpus_set || (t->gpus >> g & 1);
 }
 
-/* Whether the tenant's processes join GPU g's MPS server: the first GPU not
- * time-sliced that it may use (an MPS client sees its server's GPU only). */
-static bool joins(const struct daemon *d, const struct tenant *t, int g)
+/* Whether GPU g's MPS server is the tenant's: the first GPU not time-sliced
+ * that it may use (an MPS client sees its server's GPU only). */
+static bool member(const struct daemon *d, const struct tenant *t, int g)
 {
 	if (t->isolated || d->gpus[g].mode == GPU_TIMESLICE || !allowed(t, g))
 		return false;
@@ -86,10 +96,18 @@ static bool joins(const struct daemon *d, const struct tenant *t, int g)
 	return true;
 }
 
-/* Whether the tenant's ask gets SMs of its own on GPU g. */
+/* Whether the tenant's processes join GPU g's MPS server: its server, unless
+ * it is on probation after a fault. */
+static bool joins(const struct daemon *d, const struct tenant *t, int g)
+{
+	return member(d, t, g) && !t->probation;
+}
+
+/* Whether the tenant's ask gets SMs of its own on GPU g (kept for it while
+ * it is on probation). */
 static bool dedicated(const struct daemon *d, const struct tenant *t, int g)
 {
-	return joins(d, t, g) && t->has_sm && (d->gpus[g].mode == GPU_SPATIAL || t->high);
+	return member(d, t, g) && t->has_sm && (d->gpus[g].mode == GPU_SPATIAL || t->high);
 }
 
 /* The split GPU g's partitions are made of: the default one, or the fine
@@ -422,25 +440,75 @@ void spatial_stop_all(struct daemon *d)
  * while the faulting process's synchronisation returns success. So the
  * report lists the tenants hit and names none of them as the cause.
  */
+static bool has_process(const struct tenant *t)
+{
+	for (int i = 0; i < CUSLICE_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->seg->procs[i].pid, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+static void probation_end(struct daemon *d, struct tenant *t)
+{
+	t->probation = false;
+	spatial_apply_tenant(d, t);
+}
+
+/* The suspects of a fault on GPU g: out of the server until `until`. */
+static void probation_start(struct daemon *d, struct tenant **suspects, int n, int g,
+			    uint64_t until)
+{
+	for (int i = 0; i < n; i++) {
+		struct tenant *t = suspects[i];
+		t->probation = true;
+		t->probation_until_ns = until;
+		t->probation_fault_ns = d->gpus[g].mps.fault_ns;
+		t->probation_gpu = g;
+		for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
+			t->probation_pids[k] =
+				__atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_ACQUIRE);
+		spatial_apply_tenant(d, t);
+	}
+}
+
 static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
-	char hit[384] = "";
+	struct tenant *suspects[DAEMON_MAX_TENANTS];
+	char hit[384] = "", cause[384];
 	size_t len = 0;
+	int n = 0;
 
-	for (int i = 0; i < d->ntenants && len < sizeof(hit); i++) {
-		const struct tenant *t = d->tenants[i];
+	/* the clients: the tenants that reported it, and those with processes */
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *t = d->tenants[i];
 		uint64_t at = __atomic_load_n(&t->seg->fault.time_ns, __ATOMIC_ACQUIRE);
-		if (!joins(d, t, g) || !at || at + FAULT_GAP_NS < m->fault_ns)
+		bool reported = at && at + FAULT_GAP_NS >= m->fault_ns;
+		if (!joins(d, t, g) || (!reported && !has_process(t)))
 			continue;
-		len += (size_t)snprintf(hit + len, sizeof(hit) - len, "%s%s (pid %d)",
-					len ? ", " : "", t->name, (int)t->seg->fault.pid);
+		suspects[n++] = t;
+		if (reported && len < sizeof(hit))
+			len += (size_t)snprintf(hit + len, sizeof(hit) - len, "%s%s (pid %d)",
+						len ? ", " : "", t->name, (int)t->seg->fault.pid);
 	}
+	if (n == 1)
+		snprintf(cause, sizeof(cause), "%s, the server's only client, caused it",
+			 suspects[0]->name);
+	else if (n > 1 && d->probation_ns)
+		snprintf(cause, sizeof(cause),
+			 "which of its %d clients caused it MPS does not say: they run in "
+			 "contexts of their own for %" PRIu64 " s, and one that faults again "
+			 "there is named",
+			 n, (uint64_t)(d->probation_ns / 1000000000ull));
+	else
+		snprintf(cause, sizeof(cause), "MPS does not say which client caused it");
+	if (n > 1 && d->probation_ns)
+		probation_start(d, suspects, n, g, now + d->probation_ns);
 	m->faults++;
 	snprintf(m->last_fault, sizeof(m->last_fault),
 		 "a fatal GPU error (CUDA error %d) in one of the MPS server's clients ended "
-		 "them all: %s (MPS does not say which caused it); the server was restarted",
-		 (int)code, len ? hit : "none known");
+		 "them all: %s; %s; the server was restarted",
+		 (int)code, len ? hit : "none known", cause);
 	events_emit(d, "mps-fault", "", "GPU %d: %s", g, m->last_fault);
 	fprintf(stderr, "cusliced: GPU %d: %s\n", g, m->last_fault);
 	mps_kill(d, g);
@@ -450,8 +518,57 @@ static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 	}
 }
 
+/* A report from a process of a tenant on probation that was not one of the
+ * server's clients, with an error of its own rather than the server's. */
+static bool own_fault(const struct tenant *t, int32_t pid, int32_t code)
+{
+	if (code == CUDA_ERROR_MPS_CONNECTION_FAILED || code == CUDA_ERROR_MPS_RPC_FAILURE ||
+	    code == CUDA_ERROR_MPS_SERVER_NOT_READY || code == CUDA_ERROR_MPS_CLIENT_TERMINATED)
+		return false;
+	for (int k = 0; k < CUSLICE_MAX_PROCS; k++)
+		if (t->probation_pids[k] == pid)
+			return false;
+	return true;
+}
+
+/* A tenant on probation faulted in a context of its own, where its fault is
+ * its alone: the likely cause of the MPS fault it is suspected of. It is
+ * isolated (as `--isolated on`, kept across restarts); the other suspects
+ * rejoin the server. */
+static void fault_cause(struct daemon *d, struct tenant *t, int32_t code)
+{
+	int g = t->probation_gpu;
+	struct mps *m = &d->gpus[g].mps;
+	char err[512];
+
+	for (int i = 0; i < d->ntenants; i++) {
+		struct tenant *o = d->tenants[i];
+		if (o->probation && o->probation_fault_ns == t->probation_fault_ns)
+			o->probation = false;
+	}
+	t->isolated = true;
+	/* its SM groups go back to the others: fewer asks always fit */
+	if (spatial_replan(d, err, sizeof(err)) < 0)
+		fprintf(stderr, "cusliced: %s\n", err);
+	if (state_save(d, err, sizeof(err)) < 0)
+		fprintf(stderr, "cusliced: %s; %s stays isolated until cusliced restarts\n", err,
+			t->name);
+	size_t len = strlen(m->last_fault);
+	snprintf(m->last_fault + len, sizeof(m->last_fault) - len,
+		 "; likely cause: %s, which faulted again (CUDA error %d) in a context of its own",
+		 t->name, (int)code);
+	events_emit(d, "mps-fault-cause", t->name,
+		    "GPU %d: %s faulted again (CUDA error %d) in a context of its own while on "
+		    "probation after an MPS fault: the likely cause of it; isolated now "
+		    "(`cuslice set %s --isolated off` lets it share a server again)",
+		    g, t->name, (int)code, t->name);
+	fprintf(stderr, "cusliced: GPU %d: %s faulted again on probation: the likely cause\n", g,
+		t->name);
+}
+
 /* New fault reports, the earliest first per GPU: one restart per fault (the
- * other clients' reports of it come within moments of the first). */
+ * other clients' reports of it come within moments of the first). A report
+ * of a tenant on probation, from a process out of the server, names it. */
 static void faults_check(struct daemon *d, uint64_t now)
 {
 	struct {
@@ -466,6 +583,12 @@ static void faults_check(struct daemon *d, uint64_t now)
 		if (!at || at <= t->seen_fault_ns || now - at < FAULT_SETTLE_NS)
 			continue; /* a moment for the others' reports of it to come in */
 		t->seen_fault_ns = at;
+		int32_t code = __atomic_load_n(&t->seg->fault.code, __ATOMIC_RELAXED);
+		int32_t pid = __atomic_load_n(&t->seg->fault.pid, __ATOMIC_RELAXED);
+		if (t->probation && at > t->probation_fault_ns && own_fault(t, pid, code)) {
+			fault_cause(d, t, code);
+			continue;
+		}
 		for (int g = 0; g < d->ndevices; g++) {
 			struct mps *m = &d->gpus[g].mps;
 			if (!joins(d, t, g) || !m->pid || at < m->fault_ns + FAULT_GAP_NS ||
@@ -516,6 +639,14 @@ void spatial_tick(struct daemon *d, uint64_t now)
 		}
 	}
 	faults_check(d, now);
+	for (int i = 0; i < d->ntenants; i++)
+		if (d->tenants[i]->probation && now >= d->tenants[i]->probation_until_ns) {
+			probation_end(d, d->tenants[i]);
+			events_emit(
+				d, "mps-probation-over", d->tenants[i]->name,
+				"%s rejoins the MPS server: it did not fault again on probation",
+				d->tenants[i]->name);
+		}
 }
 
 /* ---- for the admin API and metrics ------------------------------------ */
@@ -576,6 +707,7 @@ json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t)
 		snprintf(asked, sizeof(asked), "%.1f%%", t->sm.ppm / 1e4);
 	json_object_object_add(o, "asked", json_object_new_string(asked));
 	json_object_object_add(o, "isolated", json_object_new_boolean(t->isolated));
+	json_object_object_add(o, "probation", json_object_new_boolean(t->probation));
 	for (int g = 0; g < d->ndevices; g++) {
 		const struct cuslice_partition *p = &t->seg->partitions[g];
 		bool own = t->grants[g].sms > 0;

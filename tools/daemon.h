@@ -77,6 +77,13 @@ struct tenant {
 	bool sm_claimed; /* `sm` and `limit_ppm` came from a cuslice.io/sm claim */
 	struct policy_sm_grant grants[CUSLICE_MAX_DEVICES]; /* dedicated SMs per GPU */
 	uint64_t seen_fault_ns;				    /* the last fault read */
+	/* after an MPS fault that could have been any of several tenants: out of
+	 * the server, in contexts of its own, until then (daemon-spatial.c) */
+	bool probation;
+	uint64_t probation_until_ns;
+	uint64_t probation_fault_ns; /* the fault it is suspected of */
+	int probation_gpu;
+	int32_t probation_pids[CUSLICE_MAX_PROCS]; /* its processes then, clients of the server */
 	/* turns (daemon-sched.c): whether it used (nearly) its whole share at
 	 * the last judgement, and when and from what the next one starts */
 	bool saturating;
@@ -132,6 +139,7 @@ struct daemon {
 	bool deny_modeset; /* tenants may not open /dev/nvidia-modeset */
 	struct gpu_state gpus[CUSLICE_MAX_DEVICES];
 	const char *mps_control; /* the nvidia-cuda-mps-control binary */
+	uint64_t probation_ns;	 /* how long suspects of an MPS fault stay out; 0: never */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;

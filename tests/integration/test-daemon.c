@@ -957,7 +957,75 @@ static void test_mps_fault(void **state_)
 	tenant_of("a", tenant, sizeof(tenant));
 	assert_non_null(strstr(last, tenant));
 	assert_non_null(strstr(last, "CUDA error 700"));
+	assert_non_null(strstr(last, "which of its 2 clients caused it MPS does not say"));
 	json_object_put(n);
+	/* both suspects are out of the server; their SMs are kept for them */
+	for (const char *leaf = "a"; leaf; leaf = *leaf == 'a' ? "b" : NULL) {
+		json_object *dt = describe(leaf);
+		assert_true(json_object_get_boolean(at(dt, "tenant.sm.probation")));
+		assert_string_equal(json_object_get_string(at(dt, "tenant.sm.mps_pipe")), "");
+		assert_true(json_object_get_boolean(at(dt, "tenant.sm.partitions.0.dedicated")));
+		json_object_put(dt);
+	}
+}
+
+/* A suspect that faults again in a context of its own, where its fault hits
+ * no one else, is named as the likely cause and isolated; the other suspect
+ * rejoins the server at once. */
+static void test_mps_fault_cause(void **state_)
+{
+	char text[1024], tenant[512];
+	int out;
+	json_object *n = node();
+	int faults = json_object_get_int(at(n, "gpus.0.mps.faults"));
+	json_object_put(n);
+
+	pid_t p = partition_in("a", "1", true, &out);
+	partition_result(p, out, text, sizeof(text));
+	assert_int_equal((int)harness_value(text, "sync_rc"), 700);
+	assert_int_equal((int)harness_value(text, "sms"), 132); /* the whole GPU, time-sliced */
+	bool isolated = false;
+	for (int i = 0; i < 250 && !isolated; i++) {
+		json_object *da = describe("a");
+		isolated = json_object_get_boolean(at(da, "tenant.sm.isolated"));
+		json_object_put(da);
+		if (!isolated)
+			usleep(20000);
+	}
+	assert_true(isolated);
+	json_object *da = describe("a"), *db = describe("b");
+	assert_false(json_object_get_boolean(at(da, "tenant.sm.probation")));
+	assert_false(json_object_get_boolean(at(db, "tenant.sm.probation")));
+	assert_non_null(strstr(json_object_get_string(at(db, "tenant.sm.mps_pipe")), "/mps0"));
+	json_object_put(da);
+	json_object_put(db);
+	n = node();
+	assert_int_equal(json_object_get_int(at(n, "gpus.0.mps.faults")), faults); /* no new one */
+	tenant_of("a", tenant, sizeof(tenant));
+	const char *last = json_object_get_string(at(n, "gpus.0.mps.last_fault"));
+	char cause[600];
+	snprintf(cause, sizeof(cause), "likely cause: %s, which faulted again", tenant);
+	assert_non_null(strstr(last, cause));
+	json_object_put(n);
+	set_opt("a", "--isolated", "off");
+	da = describe("a");
+	assert_non_null(strstr(json_object_get_string(at(da, "tenant.sm.mps_pipe")), "/mps0"));
+	json_object_put(da);
+
+	/* the server's only client: the cause, with no probation needed (a
+	 * second after the last fault, whose reports a second covers) */
+	usleep(1100000);
+	int old = control_pid();
+	p = partition_in("a", "1", true, &out);
+	partition_result(p, out, text, sizeof(text));
+	assert_true(wait_control(old, 5000) > 0);
+	n = node();
+	snprintf(cause, sizeof(cause), "%s, the server's only client, caused it", tenant);
+	assert_non_null(strstr(json_object_get_string(at(n, "gpus.0.mps.last_fault")), cause));
+	json_object_put(n);
+	da = describe("a");
+	assert_false(json_object_get_boolean(at(da, "tenant.sm.probation")));
+	json_object_put(da);
 }
 
 /* An isolated tenant never joins the MPS server: the whole GPU, time-sliced. */
@@ -1044,6 +1112,11 @@ static void test_bad_spatial_values(void **state_)
 	json_object_put(da);
 	set_opt("a", "--sm", "none");
 	set_opt("b", "--sm", "none");
+	/* a probation that is not a number of seconds: cusliced does not start */
+	char *probation[] = {(char *)harness_path("CUSLICED"), "--fault-probation", "10m", NULL};
+	harness_run(probation, NULL, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--fault-probation \"10m\": use a number of seconds"));
 }
 
 /* The fine split (groups that ignore co-scheduling: 33 of 4 SMs on the
@@ -1162,6 +1235,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
 		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
 		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
+		cmocka_unit_test(test_mps_fault_cause),
 		cmocka_unit_test_teardown(test_isolated_tenant, stop_holders),
 		cmocka_unit_test_teardown(test_hybrid_and_restart, stop_holders),
 		cmocka_unit_test_teardown(test_bad_spatial_values, stop_holders),
