@@ -430,16 +430,6 @@ void spatial_stop_all(struct daemon *d)
 
 /* ---- faults ------------------------------------------------------------- */
 
-/*
- * Who saw the fault: every tenant whose process reported it. Which of them
- * caused it is not known, and MPS does not say. Measured on the H200 (driver
- * 580), with the faulting process started first and then second: the MPS
- * server's log ("Client {PID: N} encountered a fatal GPU error") names its
- * first client either way, the kernel's Xid 31 names the bystander both
- * times, and with GPU core dumps on exception the bystander writes the dump
- * while the faulting process's synchronisation returns success. So the
- * report lists the tenants hit and names none of them as the cause.
- */
 static bool has_process(const struct tenant *t)
 {
 	for (int i = 0; i < CUSLICE_MAX_PROCS; i++)
@@ -471,6 +461,17 @@ static void probation_start(struct daemon *d, struct tenant **suspects, int n, i
 	}
 }
 
+/*
+ * Who saw the fault: every tenant whose process reported it. Which of them
+ * caused it is not known, and MPS does not say. Measured on the H200 (driver
+ * 580), with the faulting process started first and then second: the MPS
+ * server's log ("Client {PID: N} encountered a fatal GPU error") names its
+ * first client either way, the kernel's Xid 31 names the bystander both
+ * times, and with GPU core dumps on exception the bystander writes the dump
+ * while the faulting process's synchronisation returns success. So the
+ * report lists the tenants hit, and names the cause only where the server
+ * had one client; several go on probation.
+ */
 static void fault_seen(struct daemon *d, int g, int32_t code, uint64_t now)
 {
 	struct mps *m = &d->gpus[g].mps;
@@ -548,8 +549,11 @@ static void fault_cause(struct daemon *d, struct tenant *t, int32_t code)
 	}
 	t->isolated = true;
 	/* its SM groups go back to the others: fewer asks always fit */
-	if (spatial_replan(d, err, sizeof(err)) < 0)
+	if (spatial_replan(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cusliced: %s\n", err);
+		for (int i = 0; i < d->ntenants; i++)
+			spatial_apply_tenant(d, d->tenants[i]);
+	}
 	if (state_save(d, err, sizeof(err)) < 0)
 		fprintf(stderr, "cusliced: %s; %s stays isolated until cusliced restarts\n", err,
 			t->name);
