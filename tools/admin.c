@@ -229,15 +229,21 @@ static void ppm_text(int64_t ppm, char *out, size_t size)
 		snprintf(out, size, "%.1f%%", (double)ppm / 1e4);
 }
 
-/* The tenant's SMs on GPU `gpu` ("-": the whole GPU, time-sliced). */
+/* The tenant's SMs on GPU `gpu` ("-": the whole GPU, time-sliced; "on
+ * probation": out of the MPS server after a fault, its SMs kept). */
 static void sms_text(json_object *tenant, size_t gpu, char *out, size_t size)
 {
-	json_object *sm, *parts;
+	json_object *sm, *parts, *probation;
 
 	snprintf(out, size, "-");
 	if (!json_object_object_get_ex(tenant, "sm", &sm) ||
 	    !json_object_object_get_ex(sm, "partitions", &parts))
 		return;
+	if (json_object_object_get_ex(sm, "probation", &probation) &&
+	    json_object_get_boolean(probation)) {
+		snprintf(out, size, "on probation");
+		return;
+	}
 	for (size_t i = 0; i < json_object_array_length(parts); i++) {
 		json_object *e = json_object_array_get_idx(parts, i), *g, *n, *own;
 		json_object_object_get_ex(e, "gpu", &g);

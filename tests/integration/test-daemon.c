@@ -967,6 +967,11 @@ static void test_mps_fault(void **state_)
 		assert_true(json_object_get_boolean(at(dt, "tenant.sm.partitions.0.dedicated")));
 		json_object_put(dt);
 	}
+	struct run_result r;
+	char *get[] = {"get", "tenants", NULL};
+	cli(get, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "on probation"));
 }
 
 /* A suspect that faults again in a context of its own, where its fault hits
