@@ -413,8 +413,10 @@ static char *set(struct daemon *d, const char *name, const struct set_request *q
 		t->enforce = strcmp(q->enforce, "on") == 0;
 	if (q->audit)
 		t->audit = strcmp(q->audit, "on") == 0;
-	if (q->isolated)
+	if (q->isolated) {
 		t->isolated = strcmp(q->isolated, "on") == 0;
+		t->probation = false; /* the admin decided: on or off, no probation */
+	}
 	if (q->sm) {
 		t->has_sm = strcmp(q->sm, "none") != 0;
 		if (t->has_sm)

@@ -92,6 +92,10 @@ done
 after=$(cli get node -o json)
 record "{\"test\": \"fault\", \"culprit\": ${f:-null}, \"new_client_served_after_s\": \"$served\", \"victim_still_running\": \"$(kill -0 $victim 2>/dev/null && echo yes || echo no)\", \"node_after\": $(echo "$after" | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['gpus'][0]['mps']))")}"
 kill $victim 2>/dev/null; wait $victim 2>/dev/null
+for g in a b; do record "{\"test\": \"fault-after\", \"tenant\": \"$g\", \"sm\": $(cli describe "/$parent/$g" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']))")}"; done
+# the suspects' probation (or a named cause's isolation) ends: the next sections need them
+cli set "/$parent/a" --isolated off >/dev/null
+cli set "/$parent/b" --isolated off >/dev/null
 tail -80 "$rt/run/mps0-log/control-stdout.log" >"$out/mps-fault.log" 2>&1
 dmesg 2>/dev/null | grep -i -E "xid|nvrm" | tail -20 >"$out/dmesg-xid.log"
 timeout 3 "$build/tools/cuslice" events >"$out/events.jsonl" 2>&1

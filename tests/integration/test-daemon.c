@@ -976,7 +976,8 @@ static void test_mps_fault(void **state_)
 
 /* A suspect that faults again in a context of its own, where its fault hits
  * no one else, is named as the likely cause and isolated; the other suspect
- * rejoins the server at once. */
+ * rejoins the server at once. The server's only client is the cause of its
+ * fault. The admin may end a probation. */
 static void test_mps_fault_cause(void **state_)
 {
 	char text[1024], tenant[512];
@@ -1031,6 +1032,29 @@ static void test_mps_fault_cause(void **state_)
 	da = describe("a");
 	assert_false(json_object_get_boolean(at(da, "tenant.sm.probation")));
 	json_object_put(da);
+
+	/* two clients again; the admin may end a suspect's probation */
+	usleep(1100000);
+	old = control_pid();
+	int victim_out;
+	pid_t victim = partition_in("b", "400", false, &victim_out);
+	usleep(100000);
+	p = partition_in("a", "1", true, &out);
+	partition_result(p, out, text, sizeof(text));
+	assert_true(wait_control(old, 5000) > 0);
+	partition_result(victim, victim_out, text, sizeof(text));
+	db = describe("b");
+	assert_true(json_object_get_boolean(at(db, "tenant.sm.probation")));
+	json_object_put(db);
+	set_opt("b", "--isolated", "off");
+	set_opt("a", "--isolated", "off");
+	da = describe("a");
+	db = describe("b");
+	assert_false(json_object_get_boolean(at(da, "tenant.sm.probation")));
+	assert_false(json_object_get_boolean(at(db, "tenant.sm.probation")));
+	assert_non_null(strstr(json_object_get_string(at(db, "tenant.sm.mps_pipe")), "/mps0"));
+	json_object_put(da);
+	json_object_put(db);
 }
 
 /* An isolated tenant never joins the MPS server: the whole GPU, time-sliced. */
