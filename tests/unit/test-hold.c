@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -41,17 +42,24 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The watchdog lets go of a hold after 2 ms: on a loaded machine the test's
+ * own thread may be off the CPU that long, and then a hold is not still held
+ * for a reason the test can see. */
+#define PROMPT_NS 1500000
+
 /* A pair timed behind a hold reads the kernel, however long its launch took. */
 static void test_released_hold_times_the_kernel(void **state)
 {
 	struct hold h;
-	struct hold_stats st;
+	struct hold_stats before, after;
 	CUevent a, b;
 	float ms;
 
 	(void)state;
 	assert_int_equal(cuEventCreate(&a, 0), CUDA_SUCCESS);
 	assert_int_equal(cuEventCreate(&b, 0), CUDA_SUCCESS);
+	hold_stats(&before);
+	uint64_t held_at = now_ns();
 	assert_true(hold_stream(&h, NULL, false));
 	assert_int_equal(cuEventRecord(a, NULL), CUDA_SUCCESS);
 	struct timespec slow = {0, 300000}; /* the host dawdles before the launch */
@@ -59,40 +67,47 @@ static void test_released_hold_times_the_kernel(void **state)
 	assert_int_equal(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL),
 			 CUDA_SUCCESS);
 	assert_int_equal(cuEventRecord(b, NULL), CUDA_SUCCESS);
-	assert_int_equal(cuEventQuery(b), CUDA_ERROR_NOT_READY); /* still held */
+	bool prompt = now_ns() - held_at < PROMPT_NS;
+	if (prompt)
+		assert_int_equal(cuEventQuery(b), CUDA_ERROR_NOT_READY); /* still held */
 	hold_release(&h);
 	assert_int_equal(cuEventSynchronize(b), CUDA_SUCCESS);
 	assert_int_equal(cuEventElapsedTime_v2(&ms, a, b), CUDA_SUCCESS);
 	assert_in_range((long)(ms * 1e3f), 50, 60); /* 50 µs, not 350 */
 	assert_true(hold_pair_ns() > 0);	    /* the empty pairs were timed too */
-	hold_stats(&st);
-	assert_int_equal(st.held, 1);
-	assert_int_equal(st.forced, 0);
+	hold_stats(&after);
+	assert_int_equal(after.held - before.held, 1);
+	if (prompt)
+		assert_int_equal(after.forced - before.forced, 0);
 }
 
 /* A hold its caller never releases is let go by the watchdog. */
 static void test_watchdog_releases_a_forgotten_hold(void **state)
 {
 	struct hold h;
-	struct hold_stats st;
+	struct hold_stats before, after;
 
 	(void)state;
+	hold_stats(&before);
 	assert_true(hold_stream(&h, NULL, false));
 	assert_int_equal(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL),
 			 CUDA_SUCCESS);
 	uint64_t start = now_ns();
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
 	uint64_t waited = now_ns() - start;
-	hold_stats(&st);
-	assert_int_equal(st.forced, 1);
-	assert_true(waited >= 1500000 && waited < 100000000);
+	hold_stats(&after);
+	assert_int_equal(after.forced - before.forced, 1);
+	assert_true(waited < 100000000);
 	hold_release(&h); /* late: harmless */
+	uint64_t held_at = now_ns();
 	assert_true(hold_stream(&h, NULL, false));
 	hold_release(&h);
+	bool prompt = now_ns() - held_at < PROMPT_NS;
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
-	hold_stats(&st);
-	assert_int_equal(st.held, 3);
-	assert_int_equal(st.forced, 1);
+	hold_stats(&after);
+	assert_int_equal(after.held - before.held, 2);
+	if (prompt)
+		assert_int_equal(after.forced - before.forced, 1);
 }
 
 /* While a capture may be running, nothing is held (making a word, or the
