@@ -830,6 +830,22 @@ static void partition_result(pid_t pid, int out, char *text, size_t size)
 	waitpid(pid, NULL, 0);
 }
 
+/* A fault in a client of tenant a beside a running client of b: the MPS
+ * server is restarted within 5 s. a's output in `text`. */
+static void fault_beside_b(char *text, size_t size)
+{
+	char victim_text[1024];
+	int out_a, out_b;
+	int old = control_pid();
+
+	pid_t victim = partition_in("b", "400", false, &out_b);
+	usleep(100000);
+	pid_t culprit = partition_in("a", "1", true, &out_a);
+	partition_result(culprit, out_a, text, size);
+	assert_true(wait_control(old, 5000) > 0);
+	partition_result(victim, out_b, victim_text, sizeof(victim_text));
+}
+
 /* partition-workload KERNELS 1000 in tenants a and b at once: their outputs. */
 static void side_by_side(const char *kernels, char text[2][1024])
 {
@@ -936,20 +952,13 @@ static void test_mps_restarted(void **state_)
  * server, names the tenants it hit, and counts it. */
 static void test_mps_fault(void **state_)
 {
-	char text[2][1024];
-	int out[2];
+	char text[1024];
 	json_object *n = node();
 	int faults = json_object_get_int(at(n, "gpus.0.mps.faults"));
 	json_object_put(n);
-	int old = control_pid();
 
-	pid_t victim = partition_in("b", "400", false, &out[1]);
-	usleep(100000);
-	pid_t culprit = partition_in("a", "1", true, &out[0]);
-	partition_result(culprit, out[0], text[0], sizeof(text[0]));
-	assert_int_equal((int)harness_value(text[0], "sync_rc"), 700); /* an illegal address */
-	assert_true(wait_control(old, 5000) > 0);		       /* within 5 s */
-	partition_result(victim, out[1], text[1], sizeof(text[1]));
+	fault_beside_b(text, sizeof(text));
+	assert_int_equal((int)harness_value(text, "sync_rc"), 700); /* an illegal address */
 	n = node();
 	assert_int_equal(json_object_get_int(at(n, "gpus.0.mps.faults")), faults + 1);
 	const char *last = json_object_get_string(at(n, "gpus.0.mps.last_fault"));
@@ -1035,14 +1044,7 @@ static void test_mps_fault_cause(void **state_)
 
 	/* two clients again; the admin may end a suspect's probation */
 	usleep(1100000);
-	old = control_pid();
-	int victim_out;
-	pid_t victim = partition_in("b", "400", false, &victim_out);
-	usleep(100000);
-	p = partition_in("a", "1", true, &out);
-	partition_result(p, out, text, sizeof(text));
-	assert_true(wait_control(old, 5000) > 0);
-	partition_result(victim, victim_out, text, sizeof(text));
+	fault_beside_b(text, sizeof(text));
 	db = describe("b");
 	assert_true(json_object_get_boolean(at(db, "tenant.sm.probation")));
 	json_object_put(db);
