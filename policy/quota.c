@@ -37,6 +37,8 @@ struct cuslice_proc *quota_proc_claim(struct cuslice_segment *seg, pid_t pid, ui
 						 __ATOMIC_RELAXED))
 			continue;
 		memset(p->reserved, 0, sizeof(p->reserved));
+		if (CUSLICE_SEGMENT_HAS_MOVES(seg)) /* it runs on no partition yet */
+			__atomic_store_n(&seg->partitions_held[i], 0, __ATOMIC_RELAXED);
 		p->start_time = start_time;
 		/* a new process counts its own launches (the scheduler only looks
 		 * for change; the audit compares them with the kernel's count) */
@@ -96,6 +98,8 @@ uint64_t quota_proc_reclaim(struct cuslice_segment *seg, struct cuslice_proc *pr
 		total += held;
 	}
 	proc->start_time = 0;
+	if (CUSLICE_SEGMENT_HAS_MOVES(seg))
+		__atomic_store_n(&seg->partitions_held[proc - seg->procs], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&proc->pid, 0, __ATOMIC_RELEASE);
 	return total;
 }

@@ -71,7 +71,7 @@ struct cuslice_partition {
 	uint64_t groups;     /* bit g: group g of the split */
 	uint32_t group_sms;  /* the split's granularity: 8 on Hopper */
 	uint32_t remainder;  /* 1: the SMs the split leaves over, too */
-	uint32_t generation; /* bumped at every change */
+	uint32_t generation; /* odd while the writer changes the fields (a seqlock) */
 	uint32_t sms;	     /* SMs in all, for display */
 };
 
@@ -114,6 +114,13 @@ struct cuslice_segment {
 	 * come from (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING for the fine
 	 * one); written before the partition's groups */
 	uint32_t split_flags[CUSLICE_MAX_DEVICES];
+	/* appended: bumped after any change of `partitions`, with a FUTEX_WAKE
+	 * on it, so that running processes move to their new SMs; and per
+	 * process slot, the epoch whose partitions the process's kernels run
+	 * on (0: it runs on none) */
+	uint32_t partitions_epoch;
+	uint32_t pad2;
+	uint32_t partitions_held[CUSLICE_MAX_PROCS];
 };
 
 /* The size of a segment before `refusals` was appended: still accepted. */
@@ -134,5 +141,9 @@ struct cuslice_segment {
 #define CUSLICE_SEGMENT_SIZE_V5 offsetof(struct cuslice_segment, split_flags)
 /* Whether it carries the turn fields. */
 #define CUSLICE_SEGMENT_HAS_TURNS(seg) ((seg)->size >= CUSLICE_SEGMENT_SIZE_V5)
-/* … and the split flags. */
-#define CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg) ((seg)->size >= sizeof(struct cuslice_segment))
+/* … and before the partitions' epoch was. */
+#define CUSLICE_SEGMENT_SIZE_V6 offsetof(struct cuslice_segment, partitions_epoch)
+/* Whether it carries the split flags. */
+#define CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg) ((seg)->size >= CUSLICE_SEGMENT_SIZE_V6)
+/* … and the partitions' epoch, for moves of running processes. */
+#define CUSLICE_SEGMENT_HAS_MOVES(seg) ((seg)->size >= sizeof(struct cuslice_segment))

@@ -39,12 +39,15 @@
 #include <cuda.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +60,7 @@
 #define QUIT_TIMEOUT_MS 3000
 #define FAULT_GAP_NS 1000000000ull /* reports this close to a fault are of that fault */
 #define FAULT_SETTLE_NS 20000000ull
+#define MOVE_SLOW_MS 1000 /* running processes not on their new SMs by then: said */
 
 static const char *const mode_names[] = {
 	[GPU_TIMESLICE] = "timeslice",
@@ -200,10 +204,18 @@ static struct policy_sm_grant shared_rest(const struct daemon *d, int g,
 	return policy_sm_rest(l, held, d->ntenants);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 {
 	struct cuslice_segment *seg = t->seg;
 	const char *pipe = "";
+	bool changed = false;
 
 	if (!seg)
 		return;
@@ -221,16 +233,64 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 		    p->group_sms == l.group_sms &&
 		    (!has_flags || seg->split_flags[g] == split_flags(d, g)))
 			continue;
-		/* groups last: the shim reads them first */
+		/* a seqlock: the generation is odd while the fields change */
+		__atomic_store_n(&p->generation, p->generation | 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
 		if (has_flags)
-			seg->split_flags[g] = split_flags(d, g);
-		p->group_sms = l.group_sms;
-		p->remainder = (uint32_t)grant.remainder;
-		p->sms = grant.sms;
-		p->generation++;
-		__atomic_store_n(&p->groups, grant.groups, __ATOMIC_RELEASE);
+			__atomic_store_n(&seg->split_flags[g], split_flags(d, g), __ATOMIC_RELAXED);
+		__atomic_store_n(&p->group_sms, l.group_sms, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->remainder, (uint32_t)grant.remainder, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->sms, grant.sms, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->groups, grant.groups, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->generation, p->generation + 1, __ATOMIC_RELEASE);
+		changed = true;
 	}
 	snprintf(seg->mps_pipe, sizeof(seg->mps_pipe), "%s", pipe);
+	if (changed && CUSLICE_SEGMENT_HAS_MOVES(seg)) {
+		/* the tenant's running processes move to their new SMs (shim/partition.c) */
+		t->move_epoch = __atomic_add_fetch(&seg->partitions_epoch, 1, __ATOMIC_RELEASE);
+		t->move_started_ns = mono_ns();
+		t->move_slow_said = false;
+		syscall(SYS_futex, &seg->partitions_epoch, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
+/* Whether the tenant's running processes followed the last change of its
+ * partitions: each acknowledges the epoch it runs under (shim/partition.c). */
+static void moves_check(struct daemon *d, struct tenant *t, uint64_t now)
+{
+	int moved = 0, behind = 0;
+
+	if (!t->move_epoch || !t->seg)
+		return;
+	for (int k = 0; k < CUSLICE_MAX_PROCS; k++) {
+		uint32_t held = __atomic_load_n(&t->seg->partitions_held[k], __ATOMIC_ACQUIRE);
+		if (!held || __atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_ACQUIRE) <= 0)
+			continue; /* no process, or one that runs on no partition */
+		if ((int32_t)(held - t->move_epoch) >= 0)
+			moved++;
+		else
+			behind++;
+	}
+	double ms = (double)(now - t->move_started_ns) / 1e6;
+	t->moves_behind = behind;
+	if (!behind) {
+		if (moved) {
+			events_emit(
+				d, "sm-moved", t->name,
+				"%d running process%s of %s moved to the new SMs within %.1f ms",
+				moved, moved == 1 ? "" : "es", t->name, ms);
+			t->last_move_processes = moved;
+			t->last_move_ms = ms;
+		}
+		t->move_epoch = 0;
+	} else if (ms > MOVE_SLOW_MS && !t->move_slow_said) {
+		events_emit(d, "sm-move-slow", t->name,
+			    "%d of %d running processes of %s still run on their old SMs "
+			    "%.0f ms after the change",
+			    behind, behind + moved, t->name, ms);
+		t->move_slow_said = true;
+	}
 }
 
 /* ---- the MPS control daemons ------------------------------------------ */
@@ -644,6 +704,8 @@ void spatial_tick(struct daemon *d, uint64_t now)
 	}
 	faults_check(d, now);
 	for (int i = 0; i < d->ntenants; i++)
+		moves_check(d, d->tenants[i], now);
+	for (int i = 0; i < d->ntenants; i++)
 		if (d->tenants[i]->probation && now >= d->tenants[i]->probation_until_ns) {
 			probation_end(d, d->tenants[i]);
 			events_emit(
@@ -738,5 +800,13 @@ json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t)
 	}
 	json_object_object_add(o, "partitions", gpus);
 	json_object_object_add(o, "mps_pipe", json_object_new_string(t->seg->mps_pipe));
+	/* running processes follow changes of the partitions: how many have not
+	 * yet, and how the last move went (an upper bound: read every tick) */
+	json_object_object_add(o, "moving",
+			       json_object_new_int(t->move_epoch ? t->moves_behind : 0));
+	json_object *last = json_object_new_object();
+	json_object_object_add(last, "processes", json_object_new_int(t->last_move_processes));
+	json_object_object_add(last, "ms", json_object_new_double(t->last_move_ms));
+	json_object_object_add(o, "last_move", last);
 	return o;
 }

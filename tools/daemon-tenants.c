@@ -47,7 +47,8 @@ static int segment_open(struct daemon *d, struct tenant *t)
 		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V2 ||
 		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V3 ||
 		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V4 ||
-		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V5;
+		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V5 ||
+		     (size_t)st.st_size == CUSLICE_SEGMENT_SIZE_V6;
 	bool fresh = !older && (size_t)st.st_size != sizeof(struct cuslice_segment);
 	if ((fresh || older) && ftruncate(t->fd, sizeof(struct cuslice_segment)) < 0)
 		return -errno;

@@ -84,6 +84,14 @@ struct tenant {
 	uint64_t probation_fault_ns; /* the fault it is suspected of */
 	int probation_gpu;
 	int32_t probation_pids[CUSLICE_MAX_PROCS]; /* its processes then, clients of the server */
+	/* a change of its partitions that its running processes follow: the
+	 * segment's epoch they acknowledge, and since when (0: none pending) */
+	uint32_t move_epoch;
+	uint64_t move_started_ns;
+	bool move_slow_said;
+	int moves_behind;	 /* processes not yet moved, at the last look */
+	int last_move_processes; /* the last move done: how many, and how long it took */
+	double last_move_ms;
 	/* turns (daemon-sched.c): whether it used (nearly) its whole share at
 	 * the last judgement, and when and from what the next one starts */
 	bool saturating;

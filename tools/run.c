@@ -271,7 +271,6 @@ static int plan_partitions(const struct run_options *o, const struct device_info
 		seg->partitions[i] = (struct cuslice_partition){.groups = g.groups,
 								.group_sms = l.group_sms,
 								.remainder = (uint32_t)g.remainder,
-								.generation = 1,
 								.sms = g.sms};
 	}
 	return 0;
