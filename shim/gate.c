@@ -615,6 +615,8 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 	}
 	if (t->tracked && rc == CUDA_SUCCESS)
 		inflight_track(t->stream, t->ptsz);
+	if (t->moved)
+		moves_leave_slow(&t->move);
 }
 
 /* The best-known costs, for the stats: the `max` keys with the most samples. */

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hold.h"
+#include "moves.h"
 #include "policy/board.h"
 #include "policy/segment.h"
 #include "shim.h"
@@ -13,34 +14,36 @@ struct cost;
 
 struct gate_ticket {
 	bool sampling; /* this launch is being timed */
+	bool moved;    /* it runs on a shadow stream on the tenant's new SMs: `move` */
+	bool unknown;  /* its cost was never measured */
+	bool tracked;  /* its completion is tracked: in-flight launches are capped */
 	bool ptsz;
-	bool unknown; /* its cost was never measured */
-	bool tracked; /* its completion is tracked: in-flight launches are capped */
 	CUevent start, end;
 	CUcontext ctx; /* the events' */
 	CUstream stream;
 	struct cost *cost;
 	uint64_t key;
 	struct hold hold; /* its stream, held while it is queued */
+	struct move move;
 };
 
 /* The tenant's pacing state, or NULL: nothing to do. */
-extern struct cuslice_sched *shim_gate;
+extern SHIM_HIDDEN struct cuslice_sched *shim_gate;
 /* This process's launch counter in the tenant's segment (the scheduler reads
  * it to see who is active), or NULL. */
-extern uint64_t *shim_launch_count;
-extern uint64_t gate_local_count; /* counts where no daemon reads them */
+extern SHIM_HIDDEN uint64_t *shim_launch_count;
+extern SHIM_HIDDEN uint64_t gate_local_count; /* counts where no daemon reads them */
 /* Launches that reach the slow path while unpaced: one in 64 (mask 63), or
  * all while this process records a profile (mask 0). */
-extern uint64_t gate_sample_mask;
+extern SHIM_HIDDEN uint64_t gate_sample_mask;
 
 /* This process's word on the node's board once it launched as a
  * latency-critical tenant; NULL until then. */
-extern uint64_t *gate_high_word;
+extern SHIM_HIDDEN uint64_t *gate_high_word;
 
 /* This process's tenant's slot in the turns on its GPU, once it took a turn
  * there; NULL while it takes none. */
-extern struct cuslice_turn_slot *gate_turn_slot;
+extern SHIM_HIDDEN struct cuslice_turn_slot *gate_turn_slot;
 
 void gate_bind(void);
 void gate_synced_slow(void);
@@ -87,8 +90,10 @@ static inline void gate_synced(void)
 		gate_synced_slow();
 }
 
+/* After the launch; also ends a move (its fence out comes after the gate's
+ * own events). */
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)
 {
-	if (unlikely(t->sampling || t->tracked))
+	if (unlikely(t->sampling || t->moved || t->tracked))
 		gate_leave_slow(t, rc);
 }

@@ -31,7 +31,6 @@
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -133,22 +132,8 @@ static void *watchdog(void *unused)
 
 static bool watchdog_start(void)
 {
-	pthread_t thread;
-	pthread_attr_t attr;
-	sigset_t all, old;
-
-	if (hold.watching)
-		return true;
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 << 10);
-	pthread_sigmask(SIG_SETMASK, &all, &old); /* the application's signals are not for it */
-	hold.watching = pthread_create(&thread, &attr, watchdog, NULL) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (hold.watching)
-		pthread_setname_np(thread, "cuslice-hold");
+	if (!hold.watching)
+		hold.watching = shim_thread_start("cuslice-hold", watchdog, NULL);
 	return hold.watching;
 }
 

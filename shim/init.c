@@ -16,6 +16,7 @@
 #include "shim.h"
 #include "gate.h"
 #include "memory.h"
+#include "moves.h"
 #include "partition.h"
 #include "profile.h"
 #include "stats.h"
@@ -57,6 +58,7 @@ static void atfork_child(void)
 	memory_forget_all();
 	contexts_forget_all();
 	partition_forget_all();
+	moves_forget_all();
 	gate_forget_all();
 }
 

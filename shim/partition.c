@@ -37,13 +37,17 @@
  * the tenant's work never runs on the whole GPU instead.
  */
 #define _GNU_SOURCE
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "memory.h"
+#include "moves.h"
 #include "shim.h"
 #include "stats.h"
 #include "tenant.h"
@@ -54,7 +58,9 @@
 struct green {
 	CUcontext primary; /* the real primary context it stands in for */
 	CUgreenCtx green;
-	CUcontext ctx; /* cuCtxFromGreenCtx(green) */
+	CUcontext ctx;			/* cuCtxFromGreenCtx(green) */
+	struct cuslice_partition built; /* what it was built from */
+	unsigned flags;			/* … and the split's flags */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -97,17 +103,49 @@ static bool any_partition(const struct cuslice_segment *seg)
 {
 	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++)
 		if (__atomic_load_n(&seg->partitions[i].groups, __ATOMIC_ACQUIRE) ||
-		    seg->partitions[i].remainder)
+		    __atomic_load_n(&seg->partitions[i].remainder, __ATOMIC_ACQUIRE))
 			return true;
 	return false;
 }
 
-/* The segment's entry for CUDA device `dev`, matched by UUID (under MPS the
- * process sees its GPU as device 0 whatever the daemon's index). 1 and *ret
- * when the tenant's work there is partitioned; 0 when it is not; -1 when it
- * is (or may be) but this driver cannot tell or cannot honour it: then the
- * device's contexts are refused, never run on the whole GPU. */
-static int partition_of(CUdevice dev, const struct cuslice_partition **ret)
+/* A consistent copy of the segment's partition `i` and its split's flags:
+ * the writer makes the generation odd while it changes them (a seqlock). */
+static void partition_read(const struct cuslice_segment *seg, uint32_t i,
+			   struct cuslice_partition *ret, unsigned *flags)
+{
+	const struct cuslice_partition *p = &seg->partitions[i];
+
+	for (;;) {
+		uint32_t before = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+		ret->groups = __atomic_load_n(&p->groups, __ATOMIC_RELAXED);
+		ret->group_sms = __atomic_load_n(&p->group_sms, __ATOMIC_RELAXED);
+		ret->remainder = __atomic_load_n(&p->remainder, __ATOMIC_RELAXED);
+		ret->sms = __atomic_load_n(&p->sms, __ATOMIC_RELAXED);
+		*flags = CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg)
+				 ? __atomic_load_n(&seg->split_flags[i], __ATOMIC_RELAXED)
+				 : 0;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		ret->generation = __atomic_load_n(&p->generation, __ATOMIC_RELAXED);
+		if (!(before & 1) && before == ret->generation)
+			return;
+		sched_yield();
+	}
+}
+
+static bool partition_same(const struct green *g, const struct cuslice_partition *p, unsigned flags)
+{
+	return g->built.groups == p->groups && g->built.remainder == p->remainder &&
+	       g->built.group_sms == p->group_sms && g->flags == flags;
+}
+
+/* The segment's partition for CUDA device `dev`, matched by UUID (under MPS
+ * the process sees its GPU as device 0 whatever the daemon's index), with
+ * its split's flags (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING for the
+ * fine one). 1 and *ret when the tenant's work there is partitioned; 0 when
+ * it is not; -1 when it is (or may be) but this driver cannot tell or cannot
+ * honour it: then the device's contexts are refused, never run on the whole
+ * GPU. */
+static int partition_of(CUdevice dev, struct cuslice_partition *ret, unsigned *flags)
 {
 	static int said;
 	struct cuslice_segment *seg = tenant_segment();
@@ -124,14 +162,13 @@ static int partition_of(CUdevice dev, const struct cuslice_partition **ret)
 		return -1;
 	}
 	for (uint32_t i = 0; i < seg->ndevices && i < CUSLICE_MAX_DEVICES; i++) {
-		const struct cuslice_partition *p = &seg->partitions[i];
 		if (memcmp(seg->devices[i].uuid, uuid.bytes, 16) != 0)
 			continue;
+		partition_read(seg, i, ret, flags);
 		if (shim_config.debug)
 			shim_log("debug: device %d is the segment's %u: groups %#llx, remainder %u",
-				 dev, i, (unsigned long long)p->groups, p->remainder);
-		*ret = p;
-		return __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE) || p->remainder;
+				 dev, i, (unsigned long long)ret->groups, ret->remainder);
+		return ret->groups || ret->remainder;
 	}
 	if (shim_config.debug)
 		shim_log("debug: device %d matches no device of the segment", dev);
@@ -140,31 +177,20 @@ static int partition_of(CUdevice dev, const struct cuslice_partition **ret)
 
 bool partition_active(CUdevice dev)
 {
-	const struct cuslice_partition *p;
-	return partition_of(dev, &p) != 0;
-}
-
-/* The flags of the split the partition's groups come from: the fine one
- * (CU_DEV_SM_RESOURCE_SPLIT_IGNORE_SM_COSCHEDULING) where cusliced says so. */
-static unsigned split_flags_of(const struct cuslice_partition *p)
-{
-	const struct cuslice_segment *seg = tenant_segment();
-
-	if (!seg || !CUSLICE_SEGMENT_HAS_SPLIT_FLAGS(seg) || p < seg->partitions ||
-	    p >= seg->partitions + CUSLICE_MAX_DEVICES)
-		return 0;
-	return __atomic_load_n(&seg->split_flags[p - seg->partitions], __ATOMIC_RELAXED);
+	struct cuslice_partition p;
+	unsigned flags;
+	return partition_of(dev, &p, &flags) != 0;
 }
 
 /* A green context on the partition's SMs; the reason on failure. */
-static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct green *ret)
+static CUresult build(CUdevice dev, const struct cuslice_partition *p, unsigned flags,
+		      struct green *ret)
 {
 	CUdevResource all, groups[64], rest, picked[65];
 	CUdevResourceDesc desc;
 	unsigned n = 0, k = 0;
-	uint64_t mask = __atomic_load_n(&p->groups, __ATOMIC_ACQUIRE);
+	uint64_t mask = p->groups;
 	CUresult rc = drv.get_resource(dev, &all, CU_DEV_RESOURCE_TYPE_SM);
-	unsigned flags = split_flags_of(p);
 
 	if (rc == CUDA_SUCCESS)
 		rc = drv.split(NULL, &n, &all, NULL, flags, p->group_sms);
@@ -203,13 +229,116 @@ static CUresult build(CUdevice dev, const struct cuslice_partition *p, struct gr
 		shim_log("cannot make a green context on device %d's %u SMs (CUDA error %d); its "
 			 "contexts are refused",
 			 dev, p->sms, rc);
+	ret->built = *p;
+	ret->flags = flags;
 	return rc;
+}
+
+/* ---- moving with the partition -------------------------------------------
+ *
+ * A change of the tenant's partitions bumps the segment's epoch and wakes
+ * futex waiters on it. A thread of the shim, started with the first stand-in,
+ * sleeps there; on a change it builds a green context on each partitioned
+ * device's new groups, makes it the stand-in, and retires the old one
+ * (moves.c), so launches on the old one's streams run on the new SMs. It
+ * then acknowledges the epoch in the process's slot, which cusliced reads to
+ * tell when every running process has moved. Where the tenant has no
+ * partition any more (it left the MPS server, or the GPU left spatial mode),
+ * a running process keeps the SMs it has: as a client of the server it
+ * cannot leave, and the whole GPU would be everyone's SMs. Contexts the
+ * program created itself (cuCtxCreate) keep the SMs they were made with.
+ */
+
+#define WATCH_TIMEOUT_S 1 /* looks again even without a wake-up */
+
+static bool watching;
+
+/* The process's acknowledgement that its kernels run under `epoch`. */
+static void acknowledge(uint32_t epoch)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	struct cuslice_proc *self = tenant_self();
+
+	if (seg && self && CUSLICE_SEGMENT_HAS_MOVES(seg))
+		__atomic_store_n(&seg->partitions_held[self - seg->procs], epoch ? epoch : 1,
+				 __ATOMIC_RELEASE);
+}
+
+/* Follows the segment's partitions, under the lock. */
+static void follow(void)
+{
+	for (CUdevice dev = 0; dev < CUSLICE_MAX_DEVICES; dev++) {
+		struct green *g = &primaries[dev], next = {.primary = g->primary};
+		struct cuslice_partition p;
+		unsigned flags;
+		if (!g->ctx)
+			continue;
+		/* none now (the tenant left the MPS server, or the GPU left spatial
+		 * mode): a client of the server keeps the SMs it has */
+		if (partition_of(dev, &p, &flags) <= 0 || partition_same(g, &p, flags))
+			continue;
+		if (build(dev, &p, flags, &next) != CUDA_SUCCESS) {
+			shim_log("device %d: this process's kernels stay on the SMs they had", dev);
+			continue;
+		}
+		if (shim_config.debug)
+			shim_log("debug: device %d: launches move from %p to %p (%u SMs)", dev,
+				 (void *)g->ctx, (void *)next.ctx, p.sms);
+		moves_retire(g->ctx, next.ctx, next.green);
+		*g = next; /* the old green context stays: the application's streams are in it */
+	}
+}
+
+static void *watch(void *arg)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	uint32_t seen = (uint32_t)(uintptr_t)arg;
+	struct timespec timeout = {.tv_sec = WATCH_TIMEOUT_S};
+
+	for (;;) {
+		syscall(SYS_futex, &seg->partitions_epoch, FUTEX_WAIT, seen, &timeout, NULL, 0);
+		uint32_t epoch = __atomic_load_n(&seg->partitions_epoch, __ATOMIC_ACQUIRE);
+		if (epoch == seen)
+			continue;
+		pthread_mutex_lock(&lock);
+		follow();
+		pthread_mutex_unlock(&lock);
+		acknowledge(epoch);
+		seen = epoch;
+	}
+	return NULL;
+}
+
+/* With the first stand-in, under the lock: `epoch` is the one it was built under. */
+static void watch_start(uint32_t epoch)
+{
+	struct cuslice_segment *seg = tenant_segment();
+
+	if (watching || !seg || !CUSLICE_SEGMENT_HAS_MOVES(seg))
+		return;
+	acknowledge(epoch);
+	watching = shim_thread_start("cuslice-moves", watch, (void *)(uintptr_t)epoch);
+	if (!watching)
+		shim_log("cannot start the thread that follows changes of this tenant's SMs: "
+			 "this process keeps the ones it has");
+}
+
+/* The segment's epoch of partition changes (0 in a segment without one). */
+static uint32_t epoch_now(void)
+{
+	struct cuslice_segment *seg = tenant_segment();
+
+	return seg && CUSLICE_SEGMENT_HAS_MOVES(seg)
+		       ? __atomic_load_n(&seg->partitions_epoch, __ATOMIC_ACQUIRE)
+		       : 0;
 }
 
 CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 {
-	const struct cuslice_partition *p;
-	int r = partition_of(dev, &p);
+	struct cuslice_partition p;
+	unsigned flags;
+	uint32_t epoch = epoch_now(); /* before the read: a change after it is followed */
+	int r = partition_of(dev, &p, &flags);
 	CUresult rc = CUDA_SUCCESS;
 
 	if (r == 0)
@@ -221,9 +350,11 @@ CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 	pthread_mutex_lock(&lock);
 	struct green *g = &primaries[dev];
 	if (!g->ctx) {
-		rc = build(dev, p, g);
-		if (rc == CUDA_SUCCESS)
+		rc = build(dev, &p, flags, g);
+		if (rc == CUDA_SUCCESS) {
 			g->primary = *pctx;
+			watch_start(epoch);
+		}
 	}
 	if (rc == CUDA_SUCCESS)
 		*pctx = g->ctx;
@@ -231,7 +362,7 @@ CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 	if (shim_config.debug)
 		shim_log("debug: device %d: primary context %p stands in as green context %p (%u "
 			 "SMs): CUDA error %d",
-			 dev, (void *)g->primary, (void *)g->ctx, p->sms, rc);
+			 dev, (void *)g->primary, (void *)g->ctx, p.sms, rc);
 	if (rc != CUDA_SUCCESS)
 		drv.release(dev); /* the retain that succeeded */
 	return rc;
@@ -239,17 +370,18 @@ CUresult partition_primary(CUcontext *pctx, CUdevice dev)
 
 CUresult partition_new_context(CUcontext *pctx, CUdevice dev)
 {
-	const struct cuslice_partition *p;
+	struct cuslice_partition p;
+	unsigned flags;
 	struct green g = {0};
 	CUresult rc;
 
-	if (partition_of(dev, &p) <= 0)
+	if (partition_of(dev, &p, &flags) <= 0)
 		return CUDA_ERROR_NOT_SUPPORTED;
 	pthread_mutex_lock(&lock);
 	struct green *slot = extra;
 	while (slot < extra + MAX_EXTRA && slot->ctx)
 		slot++;
-	rc = slot == extra + MAX_EXTRA ? CUDA_ERROR_OUT_OF_MEMORY : build(dev, p, &g);
+	rc = slot == extra + MAX_EXTRA ? CUDA_ERROR_OUT_OF_MEMORY : build(dev, &p, flags, &g);
 	if (rc == CUDA_SUCCESS) {
 		*slot = g;
 		*pctx = g.ctx;
@@ -283,7 +415,9 @@ void partition_primary_reset(CUdevice dev)
 	if (dev < 0 || dev >= CUSLICE_MAX_DEVICES)
 		return;
 	pthread_mutex_lock(&lock);
-	if (primaries[dev].ctx)
+	moves_forget(primaries[dev].primary);
+	moves_forget(primaries[dev].ctx);
+	if (primaries[dev].green)
 		drv.destroy(primaries[dev].green);
 	memset(&primaries[dev], 0, sizeof(primaries[dev]));
 	pthread_mutex_unlock(&lock);
@@ -318,8 +452,9 @@ static CUresult find_primary(CUcontext ctx, CUcontext *ret)
 	if (!get_count || get_count(&count) != CUDA_SUCCESS)
 		return CUDA_SUCCESS; /* no devices: no primary context either */
 	for (CUdevice dev = 0; dev < count && dev < CUSLICE_MAX_DEVICES; dev++) {
-		const struct cuslice_partition *p;
-		int r = partition_of(dev, &p);
+		struct cuslice_partition p;
+		unsigned flags;
+		int r = partition_of(dev, &p, &flags);
 		CUcontext primary;
 		if (r == 0)
 			continue;
@@ -465,5 +600,6 @@ void partition_forget_all(void)
 	memset(primaries, 0, sizeof(primaries));
 	memset(extra, 0, sizeof(extra));
 	fault_said = 0;
+	watching = false; /* the child has no threads but its own */
 	pthread_mutex_init(&lock, NULL);
 }

@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern bool profile_recording; /* CUSLICE_PROFILE_OUT is set and usable */
-extern bool profile_loaded;    /* CUSLICE_PROFILE was read */
+#include "shim.h"
+
+extern SHIM_HIDDEN bool profile_recording; /* CUSLICE_PROFILE_OUT is set and usable */
+extern SHIM_HIDDEN bool profile_loaded;	   /* CUSLICE_PROFILE was read */
 
 /* Read CUSLICE_PROFILE and check CUSLICE_PROFILE_OUT, once, before the driver
  * is used: 0, or a negative errno after one line on stderr. */

@@ -16,6 +16,10 @@
 #include "nvml-abi.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
+/* For the shim's own globals: the compiler then reads them straight from
+ * their place (one instruction), as it cannot know that the library is
+ * built with hidden visibility where it sees only the declaration. */
+#define SHIM_HIDDEN __attribute__((visibility("hidden")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -26,6 +30,10 @@ static inline void shim_errno_restore(const int *saved)
 /* The application's errno survives the shim's own system and driver calls
  * in the scope this is declared in (systemd's PROTECT_ERRNO). */
 #define PROTECT_ERRNO __attribute__((cleanup(shim_errno_restore))) int saved_errno_ = errno
+
+/* A detached helper thread of the shim, named `name`, with a small stack and
+ * every signal blocked (thread.c). */
+bool shim_thread_start(const char *name, void *(*fn)(void *), void *arg);
 
 enum shim_hook {
 #define X(sym, ...) HOOK_##sym,
@@ -71,11 +79,11 @@ struct shim_hook_info {
 	bool ptsz;
 };
 
-extern const struct shim_hook_info shim_hooks[HOOK_COUNT];
+extern SHIM_HIDDEN const struct shim_hook_info shim_hooks[HOOK_COUNT];
 
 /* Real entry points, indexed by enum shim_hook; NULL until resolved or where
  * the driver lacks the symbol. Written once under the init guard. */
-extern void *shim_real[HOOK_COUNT];
+extern SHIM_HIDDEN void *shim_real[HOOK_COUNT];
 #define REAL(sym) ((__typeof__(&sym))shim_real[HOOK_##sym])
 
 /* driver.c: finding libcuda.so.1 and libnvidia-ml.so.1. */
@@ -104,11 +112,11 @@ struct shim_config {
 	const char *claims_glob;      /* CUSLICE_CLAIMS: claim files to present to cusliced */
 	bool debug;		      /* CUSLICE_DEBUG: say what the shim decides, on stderr */
 };
-extern struct shim_config shim_config;
+extern SHIM_HIDDEN struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* graphs.c: kernel nodes per executable graph, and streams under capture. */
-extern unsigned shim_captures_active;
+extern SHIM_HIDDEN unsigned shim_captures_active;
 void graphs_capture_begun(void);
 void graphs_capture_ended(bool ptsz, CUstream stream, CUresult rc);
 bool graphs_stream_capturing(bool ptsz, CUstream stream);

@@ -10,6 +10,7 @@
 
 #include "policy/pathfmt.h"
 #include "gate.h"
+#include "moves.h"
 #include "memory.h"
 #include "stats.h"
 #include "tenant.h"
@@ -143,6 +144,20 @@ static void write_gate(FILE *f)
 		h.held, h.forced, h.pair_ns);
 }
 
+/* Launches moved to the tenant's new SMs after its partition changed. */
+static void write_moves(FILE *f)
+{
+	struct moves_stats m;
+
+	moves_stats(&m);
+	if (!m.retired)
+		return;
+	fprintf(f,
+		"  \"moves\": {\"retired\": %" PRIu64 ", \"moved\": %" PRIu64
+		", \"unmoved\": %" PRIu64 ", \"shadows\": %" PRIu64 "},\n",
+		m.retired, m.moved, m.unmoved, m.shadows);
+}
+
 static void write_json(FILE *f)
 {
 	struct totals t = totals_sum();
@@ -164,6 +179,7 @@ static void write_json(FILE *f)
 		t.alloc_count, t.alloc_bytes, t.frees);
 	write_vram(f);
 	write_gate(f);
+	write_moves(f);
 	write_calls(f);
 	write_resolution(f);
 	fputs("}\n", f);

@@ -26,7 +26,7 @@ struct shim_stats {
 	char unmatched[STATS_UNMATCHED_MAX][STATS_NAME_MAX];
 };
 
-extern struct shim_stats shim_stats;
+extern SHIM_HIDDEN struct shim_stats shim_stats;
 
 static inline void stats_add(uint64_t *counter, uint64_t n)
 {

@@ -11,6 +11,7 @@
 #include "shim.h"
 #include "gate.h"
 #include "memory.h"
+#include "moves.h"
 #include "partition.h"
 #include "stats.h"
 
@@ -42,6 +43,27 @@ static inline CUresult wrap_result(enum shim_hook id, CUresult rc)
 static inline CUstream wrap_config_stream(const CUlaunchConfig *config)
 {
 	return config ? config->hStream : NULL;
+}
+
+/* Moves a launch whose stream can be rewritten (`slot`; NULL: it cannot);
+ * the gate's leave ends the move. */
+static inline void wrap_move(struct gate_ticket *t, bool ptsz, CUstream *slot)
+{
+	if (slot) {
+		moves_enter_slow(&t->move, ptsz, slot);
+		t->moved = t->move.to != NULL;
+	}
+}
+
+/* Where a moved launch writes its stream: a copy of the configuration,
+ * which the launch then uses (the application's stays as it was). */
+static inline CUstream *wrap_config_slot(const CUlaunchConfig **config, CUlaunchConfig *copy)
+{
+	if (!*config)
+		return NULL;
+	*copy = **config;
+	*config = copy;
+	return &copy->hStream;
 }
 
 #define WRAP_GRID(x, y, z) ((uint64_t)(x) * (uint64_t)(y) * (uint64_t)(z))
@@ -192,24 +214,29 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 
 /* A launch made while its stream is being captured is recorded into a graph
  * and runs only when that graph is launched; counting it apart keeps
- * "kernels run" exact, and it is not paced. Captures are rare, so the check
- * costs one load; the gate costs one more when the tenant is not paced. */
+ * "kernels run" exact, and it is neither paced nor moved. Captures are rare,
+ * so the check costs one load; the gate costs one more when the tenant is
+ * not paced, and moves (to the tenant's new SMs, moves.h) one more. */
 #define WRAP_LAUNCH(sym, ptsz, extra, params, args) \
 	WRAP_LAUNCH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_LAUNCH_(sym, ptsz, params, args, ...) \
 	WRAP_LAUNCH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_LAUNCH_GATED(sym, ptsz, params, args, stream, what, grid)                        \
+#define WRAP_LAUNCH_GATED(sym, ptsz, params, args, stream, what, grid, slot)                  \
 	SHIM_EXPORT CUresult sym params                                                       \
 	{                                                                                     \
 		struct gate_ticket ticket;                                                    \
+		__attribute__((unused)) CUlaunchConfig config_copy;                           \
 		WRAP_RESOLVE(sym);                                                            \
 		stats_count(HOOK_##sym);                                                      \
 		bool captured =                                                               \
 			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) && \
 			graphs_stream_capturing(ptsz, stream);                                \
-		ticket.sampling = ticket.tracked = false;                                     \
-		if (likely(!captured))                                                        \
+		ticket.sampling = ticket.moved = ticket.tracked = false;                      \
+		if (likely(!captured)) {                                                      \
+			if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)))       \
+				wrap_move(&ticket, ptsz, slot);                               \
 			gate_enter(&ticket, ptsz, stream, what, grid);                        \
+		}                                                                             \
 		CUresult rc = REAL(sym) args;                                                 \
 		gate_leave(&ticket, rc);                                                      \
 		if (unlikely(captured) && rc == CUDA_SUCCESS)                                 \
@@ -217,24 +244,29 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		return wrap_result(HOOK_##sym, rc);                                           \
 	}
 
-/* A graph launch runs the kernels counted when it was instantiated. */
+/* A graph launch runs the kernels counted when it was instantiated; it is
+ * moved like a kernel launch unless its stream is being captured. */
 #define WRAP_GRAPH(sym, ptsz, extra, params, args) \
 	WRAP_GRAPH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_GRAPH_(sym, ptsz, params, args, ...) \
 	WRAP_GRAPH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec) \
-	SHIM_EXPORT CUresult sym params                         \
-	{                                                       \
-		struct gate_ticket ticket;                      \
-		WRAP_RESOLVE(sym);                              \
-		stats_count(HOOK_##sym);                        \
-		ticket.sampling = ticket.tracked = false;       \
-		gate_enter(&ticket, ptsz, stream, exec, 0);     \
-		CUresult rc = REAL(sym) args;                   \
-		gate_leave(&ticket, rc);                        \
-		if (rc == CUDA_SUCCESS)                         \
-			graphs_launched(exec);                  \
-		return wrap_result(HOOK_##sym, rc);             \
+#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)                   \
+	SHIM_EXPORT CUresult sym params                                           \
+	{                                                                         \
+		struct gate_ticket ticket;                                        \
+		WRAP_RESOLVE(sym);                                                \
+		stats_count(HOOK_##sym);                                          \
+		ticket.sampling = ticket.moved = ticket.tracked = false;          \
+		if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)) && \
+		    !(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED) && \
+		      graphs_stream_capturing(ptsz, stream)))                     \
+			wrap_move(&ticket, ptsz, &stream);                        \
+		gate_enter(&ticket, ptsz, stream, exec, 0);                       \
+		CUresult rc = REAL(sym) args;                                     \
+		gate_leave(&ticket, rc);                                          \
+		if (rc == CUDA_SUCCESS)                                           \
+			graphs_launched(exec);                                    \
+		return wrap_result(HOOK_##sym, rc);                               \
 	}
 
 /* Capture ends even when the driver reports the capture invalidated. */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Moving a running process's launches to new SMs (moves.c): launches on a
+ * stream of a retired context run on a shadow stream in its successor,
+ * fenced both ways. One load on the launch path until the first move.
+ */
+#pragma once
+
+#include "shim.h"
+
+struct shadow;
+
+/* A launch in the move: set by moves_enter_slow(). */
+struct move {
+	struct shadow *to; /* NULL: the launch was not moved */
+	CUstream from;	   /* the application's stream */
+	bool ptsz;
+};
+
+/* Nonzero once a context of this process was retired. */
+extern SHIM_HIDDEN int moves_active;
+
+/**
+ * moves_retire() - launches on streams of @from run on @to's SMs from now on.
+ * @to_green: @to's green context, or NULL where @to is an ordinary context.
+ *
+ * @from stays valid (the application may hold it, and its streams): only
+ * where its kernels run changes. Contexts that retired into @from follow to
+ * @to.
+ */
+void moves_retire(CUcontext from, CUcontext to, CUgreenCtx to_green);
+
+/* Before a context is destroyed (a primary context reset): nothing moves
+ * from or to it any more. */
+void moves_forget(CUcontext ctx);
+
+/* Before a launch on *stream, once a context was retired: where the
+ * stream's context was, *stream becomes its shadow in the successor, behind
+ * everything queued on the stream so far. */
+void moves_enter_slow(struct move *m, bool ptsz, CUstream *stream);
+
+/* After it (from the gate's leave): what is queued on the application's
+ * stream next waits for it. */
+void moves_leave_slow(struct move *m);
+
+struct moves_stats {
+	uint64_t retired; /* contexts retired */
+	uint64_t moved;	  /* launches run on a shadow stream */
+	uint64_t unmoved; /* launches that should have moved and could not */
+	uint64_t shadows; /* shadow streams made */
+};
+void moves_stats(struct moves_stats *ret);
+
+/* After fork: the child has none of the parent's contexts. */
+void moves_forget_all(void);
