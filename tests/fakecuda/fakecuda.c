@@ -162,6 +162,7 @@ struct fake_graph {
 
 struct fake_stream {
 	struct fake_graph *capture; /* non-NULL while capturing */
+	CUcontext ctx;		    /* whose SMs its kernels run on */
 };
 
 static struct fake_stream legacy_stream, per_thread_stream;
@@ -431,6 +432,32 @@ EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
 	return CUDA_SUCCESS;
 }
 
+static __thread CUcontext ctx_stack[8];
+static __thread int ctx_depth;
+
+EXPORT CUresult cuCtxPushCurrent_v2(CUcontext ctx)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!ctx || ctx_depth == 8)
+		return CUDA_ERROR_INVALID_VALUE;
+	ctx_stack[ctx_depth++] = current_ctx;
+	current_ctx = ctx;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxPopCurrent_v2(CUcontext *pctx)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!ctx_depth)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (pctx)
+		*pctx = current_ctx;
+	current_ctx = ctx_stack[--ctx_depth];
+	return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuCtxGetCurrent(CUcontext *pctx)
 {
 	COUNT();
@@ -503,11 +530,11 @@ static void gpu_unlock(void)
 	__atomic_store_n(&gpu->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* The SMs the current context's kernels hold: its own under MPS, else the
- * whole GPU (contexts of different processes time-slice). */
-static uint64_t held_units(void)
+/* The SMs a context's kernels hold: its own under MPS, else the whole GPU
+ * (contexts of different processes time-slice). */
+static uint64_t held_units(CUcontext ctx)
 {
-	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
+	const struct fake_ctx *c = (const struct fake_ctx *)ctx;
 	return mps_client && c && c->units ? c->units : FAKE_ALL_UNITS;
 }
 
@@ -525,11 +552,16 @@ static uint64_t busy_until(uint64_t units)
 	return busy;
 }
 
-/* `duration_ns` is what the work takes on the whole GPU. */
-static uint64_t gpu_run(uint64_t duration_ns)
+static __thread uint32_t last_slots; /* the groups this thread's last kernel ran on */
+
+/* `duration_ns` is what the work takes on the whole GPU; it runs on the SMs
+ * of context `ctx`. */
+static uint64_t gpu_run(uint64_t duration_ns, CUcontext ctx)
 {
-	const struct fake_ctx *c = (const struct fake_ctx *)current_ctx;
-	uint64_t units = held_units();
+	const struct fake_ctx *c = (const struct fake_ctx *)ctx;
+	uint64_t units = held_units(ctx);
+
+	last_slots = c && c->slots ? c->slots : FAKE_ALL_SLOTS;
 	uint64_t now = now_ns(), start, end;
 
 	if (c && c->sms)
@@ -787,12 +819,63 @@ static struct fake_stream *stream_of(CUstream s, bool ptsz)
 	return (struct fake_stream *)s;
 }
 
+/* The context of a stream: the current one for the default streams. */
+static CUcontext stream_ctx(const struct fake_stream *fs)
+{
+	return fs == &per_thread_stream || fs == &legacy_stream || !fs->ctx ? current_ctx : fs->ctx;
+}
+
+static CUresult stream_create(CUstream *ps, CUcontext ctx)
+{
+	REQUIRE_INIT();
+	if (!ps)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_stream *fs = calloc(1, sizeof(struct fake_stream));
+	fs->ctx = ctx;
+	*ps = (CUstream)fs;
+	return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuStreamCreate(CUstream *ps, unsigned int flags)
 {
 	COUNT();
+	return stream_create(ps, current_ctx);
+}
+
+EXPORT CUresult cuStreamCreateWithPriority(CUstream *ps, unsigned int flags, int priority)
+{
+	COUNT();
+	return stream_create(ps, current_ctx);
+}
+
+EXPORT CUresult cuGreenCtxStreamCreate(CUstream *ps, CUgreenCtx green, unsigned int flags,
+				       int priority)
+{
+	COUNT();
+	if (!green || !(flags & CU_STREAM_NON_BLOCKING))
+		return CUDA_ERROR_INVALID_VALUE;
+	return stream_create(ps, (CUcontext)green);
+}
+
+EXPORT CUresult cuStreamGetCtx(CUstream s, CUcontext *pctx)
+{
+	COUNT();
 	REQUIRE_INIT();
-	*ps = (CUstream)calloc(1, sizeof(struct fake_stream));
+	*pctx = stream_ctx(stream_of(s, false));
 	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuStreamGetPriority(CUstream s, int *priority)
+{
+	COUNT();
+	*priority = 0;
+	return CUDA_SUCCESS;
+}
+
+/* For tests: the groups this thread's last kernel ran on (bit 16: the remainder). */
+EXPORT unsigned fakecuda_last_slots(void)
+{
+	return last_slots;
 }
 
 EXPORT CUresult cuStreamDestroy_v2(CUstream s)
@@ -993,7 +1076,7 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 		return sticky;
 	for (uint64_t queued = launch_ns ? now_ns() + launch_ns : 0; now_ns() < queued;)
 		; /* the host submitting the launch */
-	gpu_run(k->duration_ns);
+	gpu_run(k->duration_ns, stream_ctx(fs));
 	hold_reached(last_start_ns);
 	if (strncmp(k->name, "fault", 5) == 0)
 		gpu_fault();
@@ -1232,7 +1315,7 @@ static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
 	struct fake_graph *g = (struct fake_graph *)exec;
 	if (fs->capture)
 		return CUDA_ERROR_NOT_SUPPORTED;
-	gpu_run(g->duration_ns);
+	gpu_run(g->duration_ns, stream_ctx(fs));
 	return CUDA_SUCCESS;
 }
 
@@ -1556,13 +1639,16 @@ EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
 
 struct fake_event {
 	uint64_t at_ns;
+	CUcontext ctx; /* it may be recorded on streams of this context only */
 };
 
 EXPORT CUresult cuEventCreate(CUevent *e, unsigned int flags)
 {
 	COUNT();
 	REQUIRE_INIT();
-	*e = (CUevent)calloc(1, sizeof(struct fake_event));
+	struct fake_event *fe = calloc(1, sizeof(struct fake_event));
+	fe->ctx = current_ctx;
+	*e = (CUevent)fe;
 	return CUDA_SUCCESS;
 }
 
@@ -1730,10 +1816,14 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	REQUIRE_INIT();
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
+	/* as the driver: the event and the stream must be of one context */
+	CUcontext sctx = stream_ctx(stream_of(s, ptsz)), ectx = ((struct fake_event *)e)->ctx;
+	if (sctx && ectx && sctx != ectx)
+		return CUDA_ERROR_INVALID_CONTEXT;
 	/* the event completes once this process's work before it is done and the
 	 * GPU is free for it, as a real one completes when its context runs */
 	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
-	uint64_t busy = busy_until(held_units());
+	uint64_t busy = busy_until(held_units(current_ctx));
 	hold_reached(at); /* an event recorded earlier behind a hold */
 	at = end > at ? end : at;
 	((struct fake_event *)e)->at_ns = busy > at ? busy : at;
@@ -1744,6 +1834,23 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 	}
 	pthread_mutex_unlock(&hold.lock);
 	return CUDA_SUCCESS;
+}
+
+/* A stream waiting for an event: the simulated GPU runs this process's work
+ * in the order it is queued, so it only checks the handles (the event may be
+ * of another context). */
+EXPORT CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+EXPORT CUresult cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned int flags)
+{
+	COUNT();
+	REQUIRE_INIT();
+	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
 EXPORT CUresult cuEventRecord(CUevent e, CUstream s)

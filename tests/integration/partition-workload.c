@@ -14,6 +14,16 @@
  * "runtime", the primary context is first made current the way the CUDA
  * runtime does it: taken through the driver's private interface, set
  * current, and only then retained.
+ *
+ *   partition-workload KERNELS KERNEL_US follow MS
+ *
+ * then launches for MS milliseconds, one kernel every half millisecond on
+ * each of: a stream it created, the legacy stream, its per-thread stream,
+ * and a graph (captured on the created stream) launched there. It prints
+ * "following" when it starts, and at the end, per kind, the groups the first
+ * and the last kernel ran on and when (CLOCK_MONOTONIC milliseconds) the
+ * groups first changed (0: never); whether the current context is still the
+ * one retained; and what a synchronisation of each stream returns.
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -26,6 +36,7 @@
 
 unsigned fakecuda_current_sms(void);
 unsigned fakecuda_current_slots(void);
+unsigned fakecuda_last_slots(void);
 CUcontext fakecuda_runtime_primary(int dev);
 
 #define CHECK(call)                                                                               \
@@ -52,6 +63,51 @@ static double now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Launches on a created stream, the legacy and per-thread streams and a
+ * graph for `ms`, watching the groups each kernel runs on. */
+static void follow(CUfunction kernel, double ms)
+{
+	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
+	unsigned first[4] = {0}, last[4] = {0};
+	double moved_at[4] = {0};
+	CUstream s;
+	CUgraph graph;
+	CUgraphExec exec;
+	CUcontext before, after;
+
+	CHECK(cuCtxGetCurrent(&before));
+	CHECK(cuStreamCreate(&s, 0));
+	CHECK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, s, NULL, NULL));
+	CHECK(cuStreamEndCapture(s, &graph));
+	CHECK(cuGraphInstantiateWithFlags(&exec, graph, 0));
+	printf("following\n");
+	fflush(stdout);
+	for (double t0 = now_ms(); now_ms() - t0 < ms;) {
+		for (int k = 0; k < 4; k++) {
+			CUstream on = k == 1 ? NULL : k == 2 ? CU_STREAM_PER_THREAD : s;
+			if (k == 3)
+				CHECK(cuGraphLaunch(exec, s));
+			else
+				CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, on, NULL, NULL));
+			last[k] = fakecuda_last_slots();
+			if (!first[k])
+				first[k] = last[k];
+			if (last[k] != first[k] && !moved_at[k])
+				moved_at[k] = now_ms();
+		}
+		struct timespec pause = {.tv_nsec = 500000};
+		nanosleep(&pause, NULL);
+	}
+	CHECK(cuCtxGetCurrent(&after));
+	for (int k = 0; k < 4; k++)
+		printf("%s_first %u\n%s_last %u\n%s_moved_at_ms %.3f\n", kinds[k], first[k],
+		       kinds[k], last[k], kinds[k], moved_at[k]);
+	printf("context_kept %d\n", before == after);
+	printf("sync_stream %d\nsync_context %d\n", (int)cuStreamSynchronize(s),
+	       (int)cuCtxSynchronize());
 }
 
 int main(int argc, char **argv)
@@ -101,6 +157,12 @@ int main(int argc, char **argv)
 	CHECK(cuModuleLoadData(&module, image));
 	CHECK(cuModuleGetFunction(&kernel, module, "kernel"));
 	CHECK(cuModuleGetFunction(&fault, module, "fault"));
+	if (argc > 4 && strcmp(argv[3], "follow") == 0) {
+		follow(kernel, atof(argv[4]));
+		fflush(stdout);
+		CHECK(cuDevicePrimaryCtxRelease(dev));
+		return 0;
+	}
 	double t0 = now_ms();
 	for (int i = 0; i < kernels; i++)
 		CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -934,6 +935,78 @@ static void test_spatial_partitions(void **state_)
 	assert_true(share_b > 0.9 * 64 / 132);
 }
 
+static double monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Reads `out` into `text` until it holds `line` (false after 5 s). */
+static bool read_until(int out, char *text, size_t size, size_t *n, const char *line)
+{
+	for (double end = monotonic_ms() + 5000; !strstr(text, line);) {
+		struct pollfd p = {.fd = out, .events = POLLIN};
+		ssize_t r;
+		if (monotonic_ms() > end || poll(&p, 1, 100) < 0)
+			return false;
+		if (p.revents && (r = read(out, text + *n, size - *n - 1)) <= 0)
+			return false;
+		if (p.revents)
+			text[ *n += (size_t)r] = '\0';
+	}
+	return true;
+}
+
+/* A running process follows its tenant's new grant: launches on a stream it
+ * made, on the legacy and per-thread streams and of a graph run on the new
+ * groups from then on (within a tick of the daemon's, here; the GPU bench
+ * measures how soon), through the same context handle, and cusliced sees
+ * every process moved. */
+static void test_running_process_moves(void **state_)
+{
+	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
+	char text[4096] = "", key[64];
+	size_t n = 0;
+	int out;
+
+	set_opt("a", "--sm", "16");
+	char *argv[] = {
+		(char *)harness_path("PARTITION_WORKLOAD"), "1", "50", "follow", "1500", NULL};
+	pid_t pid = spawn_in("a", &out, argv);
+	bool started = read_until(out, text, sizeof(text), &n, "following");
+	usleep(200000);
+	double asked = monotonic_ms();
+	set_opt("a", "--sm", "40");
+	double granted = monotonic_ms();
+	partition_result(pid, out, text + n, sizeof(text) - n);
+	json_object *da = describe("a");
+	set_opt("a", "--sm", "56"); /* as the tests after this one expect */
+	if (!started)
+		fail_msg("partition-workload did not start following: %s", text);
+	for (int k = 0; k < 4; k++) {
+		snprintf(key, sizeof(key), "%s_first", kinds[k]);
+		unsigned first = (unsigned)harness_value(text, key);
+		snprintf(key, sizeof(key), "%s_last", kinds[k]);
+		unsigned last = (unsigned)harness_value(text, key);
+		snprintf(key, sizeof(key), "%s_moved_at_ms", kinds[k]);
+		double at = harness_value(text, key);
+		if (__builtin_popcount(first) != 2 || __builtin_popcount(last) != 5)
+			fail_msg("%s: groups %#x before and %#x after, not 2 and 5:\n%s", kinds[k],
+				 first, last, text);
+		assert_true(at >= asked);
+		assert_true(at < granted + 1000);
+	}
+	assert_int_equal((int)harness_value(text, "context_kept"), 1);
+	assert_int_equal((int)harness_value(text, "sync_stream"), 0);
+	assert_int_equal((int)harness_value(text, "sync_context"), 0);
+	assert_int_equal(json_object_get_int(at(da, "tenant.sm.partitions.0.sms")), 40);
+	assert_int_equal(json_object_get_int(at(da, "tenant.sm.moving")), 0);
+	assert_int_equal(json_object_get_int(at(da, "tenant.sm.last_move.processes")), 1);
+	assert_true(json_object_get_double(at(da, "tenant.sm.last_move.ms")) < 1000);
+	json_object_put(da);
+}
+
 /* The control daemon killed: started again within a tick or two. */
 static void test_mps_restarted(void **state_)
 {
@@ -1264,6 +1337,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dead_launcher_stalls_no_one, stop_holders),
 		cmocka_unit_test_teardown(test_dead_turn_taker, stop_holders),
 		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
+		cmocka_unit_test_teardown(test_running_process_moves, stop_holders),
 		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
 		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
 		cmocka_unit_test(test_mps_fault_cause),
