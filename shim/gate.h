@@ -92,8 +92,13 @@ static inline void gate_synced(void)
 
 /* After the launch; also ends a move (its fence out comes after the gate's
  * own events). */
+static inline bool gate_leaving(const struct gate_ticket *t)
+{
+	return t->sampling || t->moved || t->tracked;
+}
+
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)
 {
-	if (unlikely(t->sampling || t->moved || t->tracked))
+	if (unlikely(gate_leaving(t)))
 		gate_leave_slow(t, rc);
 }

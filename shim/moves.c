@@ -72,7 +72,7 @@ static struct {
 /* The per-thread default stream's shadow: the thread's alone, so no lock. */
 static __thread struct shadow per_thread __attribute__((tls_model("initial-exec")));
 
-static uint64_t count_retired, count_moved, count_unmoved, count_shadows;
+static uint64_t count_retired, count_moved, count_unmoved, count_refused, count_shadows;
 
 static struct {
 	__typeof__(&cuStreamGetCtx) stream_ctx;
@@ -353,11 +353,33 @@ void moves_leave_slow(struct move *m)
 	m->to = NULL;
 }
 
+CUstream moves_undo(struct move *m, CUresult rc)
+{
+	PROTECT_ERRNO;
+	static int said;
+	struct shadow *sh = m->to;
+	CUcontext popped;
+
+	drv.pop(&popped);
+	if (sh != &per_thread)
+		pthread_mutex_unlock(&sh->lock);
+	m->to = NULL;
+	__atomic_fetch_sub(&count_moved, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&count_unmoved, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&count_refused, 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		shim_log("a launch on the tenant's new SMs was refused (CUDA error %d): made "
+			 "again where it was, on the old ones",
+			 rc);
+	return m->from;
+}
+
 void moves_stats(struct moves_stats *ret)
 {
 	ret->retired = __atomic_load_n(&count_retired, __ATOMIC_RELAXED);
 	ret->moved = __atomic_load_n(&count_moved, __ATOMIC_RELAXED);
 	ret->unmoved = __atomic_load_n(&count_unmoved, __ATOMIC_RELAXED);
+	ret->refused = __atomic_load_n(&count_refused, __ATOMIC_RELAXED);
 	ret->shadows = __atomic_load_n(&count_shadows, __ATOMIC_RELAXED);
 }
 
@@ -368,6 +390,6 @@ void moves_forget_all(void)
 	memset(&per_thread, 0, sizeof(per_thread));
 	moves.n = 0;
 	moves_active = 0;
-	count_retired = count_moved = count_unmoved = count_shadows = 0;
+	count_retired = count_moved = count_unmoved = count_refused = count_shadows = 0;
 	pthread_mutex_init(&moves.lock, NULL);
 }

@@ -43,10 +43,16 @@ void moves_enter_slow(struct move *m, bool ptsz, CUstream *stream);
  * stream next waits for it. */
 void moves_leave_slow(struct move *m);
 
+/* A moved launch the driver refused (`rc`): no fence out, since nothing was
+ * queued on the shadow; says so once. Return: the application's stream, for
+ * the launch to be made again there. */
+CUstream moves_undo(struct move *m, CUresult rc);
+
 struct moves_stats {
 	uint64_t retired; /* contexts retired */
 	uint64_t moved;	  /* launches run on a shadow stream */
 	uint64_t unmoved; /* launches that should have moved and could not */
+	uint64_t refused; /* … of them, launches the driver refused on the shadow */
 	uint64_t shadows; /* shadow streams made */
 };
 void moves_stats(struct moves_stats *ret);

@@ -154,8 +154,9 @@ static void write_moves(FILE *f)
 		return;
 	fprintf(f,
 		"  \"moves\": {\"retired\": %" PRIu64 ", \"moved\": %" PRIu64
-		", \"unmoved\": %" PRIu64 ", \"shadows\": %" PRIu64 "},\n",
-		m.retired, m.moved, m.unmoved, m.shadows);
+		", \"unmoved\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"shadows\": %" PRIu64
+		"},\n",
+		m.retired, m.moved, m.unmoved, m.refused, m.shadows);
 }
 
 static void write_json(FILE *f)

@@ -55,6 +55,19 @@ static inline void wrap_move(struct gate_ticket *t, bool ptsz, CUstream *slot)
 	}
 }
 
+/* A moved launch that the driver refused: the gate gives back what it took
+ * for it, and it is made again where it was (moves.h). */
+static inline bool wrap_unmove(struct gate_ticket *t, CUresult rc, CUstream *slot)
+{
+	t->moved = false;
+	gate_leave(t, rc);
+	t->sampling = t->tracked = false; /* the gate is done with it */
+	CUstream from = moves_undo(&t->move, rc);
+	if (slot) /* it is: only launches with a stream are moved */
+		*slot = from;
+	return slot != NULL;
+}
+
 /* Where a moved launch writes its stream: a copy of the configuration,
  * which the launch then uses (the application's stays as it was). */
 static inline CUstream *wrap_config_slot(const CUlaunchConfig **config, CUlaunchConfig *copy)
@@ -221,27 +234,31 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	WRAP_LAUNCH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_LAUNCH_(sym, ptsz, params, args, ...) \
 	WRAP_LAUNCH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_LAUNCH_GATED(sym, ptsz, params, args, stream, what, grid, slot)                  \
-	SHIM_EXPORT CUresult sym params                                                       \
-	{                                                                                     \
-		struct gate_ticket ticket;                                                    \
-		__attribute__((unused)) CUlaunchConfig config_copy;                           \
-		WRAP_RESOLVE(sym);                                                            \
-		stats_count(HOOK_##sym);                                                      \
-		bool captured =                                                               \
-			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) && \
-			graphs_stream_capturing(ptsz, stream);                                \
-		ticket.sampling = ticket.moved = ticket.tracked = false;                      \
-		if (likely(!captured)) {                                                      \
-			if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)))       \
-				wrap_move(&ticket, ptsz, slot);                               \
-			gate_enter(&ticket, ptsz, stream, what, grid);                        \
-		}                                                                             \
-		CUresult rc = REAL(sym) args;                                                 \
-		gate_leave(&ticket, rc);                                                      \
-		if (unlikely(captured) && rc == CUDA_SUCCESS)                                 \
-			stats_add(&shim_stats.captured[HOOK_##sym], 1);                       \
-		return wrap_result(HOOK_##sym, rc);                                           \
+#define WRAP_LAUNCH_GATED(sym, ptsz, params, args, stream, what, grid, slot)                      \
+	SHIM_EXPORT CUresult sym params                                                           \
+	{                                                                                         \
+		struct gate_ticket ticket;                                                        \
+		__attribute__((unused)) CUlaunchConfig config_copy;                               \
+		WRAP_RESOLVE(sym);                                                                \
+		stats_count(HOOK_##sym);                                                          \
+		bool captured =                                                                   \
+			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) &&     \
+			graphs_stream_capturing(ptsz, stream);                                    \
+		ticket.sampling = ticket.moved = ticket.tracked = false;                          \
+		if (likely(!captured)) {                                                          \
+			if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)))           \
+				wrap_move(&ticket, ptsz, slot);                                   \
+			gate_enter(&ticket, ptsz, stream, what, grid);                            \
+		}                                                                                 \
+		CUresult rc = REAL(sym) args;                                                     \
+		if (unlikely(gate_leaving(&ticket))) {                                            \
+			if (ticket.moved && rc != CUDA_SUCCESS && wrap_unmove(&ticket, rc, slot)) \
+				rc = REAL(sym) args;                                              \
+			gate_leave_slow(&ticket, rc);                                             \
+		}                                                                                 \
+		if (unlikely(captured) && rc == CUDA_SUCCESS)                                     \
+			stats_add(&shim_stats.captured[HOOK_##sym], 1);                           \
+		return wrap_result(HOOK_##sym, rc);                                               \
 	}
 
 /* A graph launch runs the kernels counted when it was instantiated; it is
@@ -263,7 +280,12 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 			wrap_move(&ticket, ptsz, &stream);                        \
 		gate_enter(&ticket, ptsz, stream, exec, 0);                       \
 		CUresult rc = REAL(sym) args;                                     \
-		gate_leave(&ticket, rc);                                          \
+		if (unlikely(gate_leaving(&ticket))) {                            \
+			if (ticket.moved && rc != CUDA_SUCCESS &&                 \
+			    wrap_unmove(&ticket, rc, &stream))                    \
+				rc = REAL(sym) args;                              \
+			gate_leave_slow(&ticket, rc);                             \
+		}                                                                 \
 		if (rc == CUDA_SUCCESS)                                           \
 			graphs_launched(exec);                                    \
 		return wrap_result(HOOK_##sym, rc);                               \

@@ -18,7 +18,10 @@
  * busy, takes this much longer (default 0). FAKECUDA_LAUNCH_US is what a
  * launch call takes on the host before its kernel is queued (default 0), so
  * that an event pair around a launch on an idle stream also times the host,
- * as on a real GPU.
+ * as on a real GPU. A stream runs its kernels on the SMs of its context (the
+ * current one for the default streams); FAKECUDA_GRAPHS_STAY=1 makes a graph
+ * launch on a stream of another context than the graph was instantiated in
+ * fail, as a driver may.
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
@@ -153,6 +156,7 @@ struct fake_module {
 struct fake_graph {
 	int count;
 	uint64_t duration_ns;
+	CUcontext ctx; /* an executable graph's: current when it was instantiated */
 	struct fake_node {
 		CUgraphNodeType type;
 		struct fake_graph *child;
@@ -1281,6 +1285,7 @@ static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
 		return CUDA_ERROR_INVALID_VALUE;
 	struct fake_graph *copy = malloc(sizeof(*copy));
 	*copy = *(struct fake_graph *)graph;
+	copy->ctx = current_ctx;
 	*exec = (CUgraphExec)copy;
 	return CUDA_SUCCESS;
 }
@@ -1315,6 +1320,10 @@ static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
 	struct fake_graph *g = (struct fake_graph *)exec;
 	if (fs->capture)
 		return CUDA_ERROR_NOT_SUPPORTED;
+	/* FAKECUDA_GRAPHS_STAY=1: a graph runs on streams of its own context only */
+	const char *stay = getenv("FAKECUDA_GRAPHS_STAY");
+	if (stay && *stay == '1' && g->ctx && stream_ctx(fs) && g->ctx != stream_ctx(fs))
+		return CUDA_ERROR_INVALID_CONTEXT;
 	gpu_run(g->duration_ns, stream_ctx(fs));
 	return CUDA_SUCCESS;
 }

@@ -962,18 +962,22 @@ static bool read_until(int out, char *text, size_t size, size_t *n, const char *
  * made, on the legacy and per-thread streams and of a graph run on the new
  * groups from then on (within a tick of the daemon's, here; the GPU bench
  * measures how soon), through the same context handle, and cusliced sees
- * every process moved. */
-static void test_running_process_moves(void **state_)
+ * every process moved. With `graphs_stay`, fakecuda refuses graphs on
+ * streams of another context. */
+static void moves_with(bool graphs_stay)
 {
 	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
 	char text[4096] = "", key[64];
 	size_t n = 0;
 	int out;
 
+	if (graphs_stay)
+		setenv("FAKECUDA_GRAPHS_STAY", "1", 1);
 	set_opt("a", "--sm", "16");
 	char *argv[] = {
 		(char *)harness_path("PARTITION_WORKLOAD"), "1", "50", "follow", "1500", NULL};
 	pid_t pid = spawn_in("a", &out, argv);
+	unsetenv("FAKECUDA_GRAPHS_STAY");
 	bool started = read_until(out, text, sizeof(text), &n, "following");
 	usleep(200000);
 	double asked = monotonic_ms();
@@ -991,6 +995,10 @@ static void test_running_process_moves(void **state_)
 		unsigned last = (unsigned)harness_value(text, key);
 		snprintf(key, sizeof(key), "%s_moved_at_ms", kinds[k]);
 		double at = harness_value(text, key);
+		if (k == 3 && graphs_stay) { /* refused on the new SMs: launched on the old */
+			assert_int_equal(last, first);
+			continue;
+		}
 		if (__builtin_popcount(first) != 2 || __builtin_popcount(last) != 5)
 			fail_msg("%s: groups %#x before and %#x after, not 2 and 5:\n%s", kinds[k],
 				 first, last, text);
@@ -1005,6 +1013,14 @@ static void test_running_process_moves(void **state_)
 	assert_int_equal(json_object_get_int(at(da, "tenant.sm.last_move.processes")), 1);
 	assert_true(json_object_get_double(at(da, "tenant.sm.last_move.ms")) < 1000);
 	json_object_put(da);
+}
+
+static void test_running_process_moves(void **state_)
+{
+	moves_with(false);
+	/* a driver that refuses a graph on a stream of another context: the
+	 * graph is launched where it was, and nothing fails */
+	moves_with(true);
 }
 
 /* The control daemon killed: started again within a tick or two. */
