@@ -116,8 +116,8 @@ struct cuslice_segment {
 	uint32_t split_flags[CUSLICE_MAX_DEVICES];
 	/* appended: bumped after any change of `partitions`, with a FUTEX_WAKE
 	 * on it, so that running processes move to their new SMs; and per
-	 * process slot, the epoch whose partitions the process's kernels run
-	 * on (0: it runs on none) */
+	 * process slot, 1 + the epoch whose partitions the process's kernels
+	 * run on (0: it runs on none) */
 	uint32_t partitions_epoch;
 	uint32_t pad2;
 	uint32_t partitions_held[CUSLICE_MAX_PROCS];

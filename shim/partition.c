@@ -260,7 +260,7 @@ static void acknowledge(uint32_t epoch)
 	struct cuslice_proc *self = tenant_self();
 
 	if (seg && self && CUSLICE_SEGMENT_HAS_MOVES(seg))
-		__atomic_store_n(&seg->partitions_held[self - seg->procs], epoch ? epoch : 1,
+		__atomic_store_n(&seg->partitions_held[self - seg->procs], epoch + 1,
 				 __ATOMIC_RELEASE);
 }
 

@@ -267,7 +267,7 @@ static void moves_check(struct daemon *d, struct tenant *t, uint64_t now)
 		uint32_t held = __atomic_load_n(&t->seg->partitions_held[k], __ATOMIC_ACQUIRE);
 		if (!held || __atomic_load_n(&t->seg->procs[k].pid, __ATOMIC_ACQUIRE) <= 0)
 			continue; /* no process, or one that runs on no partition */
-		if ((int32_t)(held - t->move_epoch) >= 0)
+		if ((int32_t)(held - 1 - t->move_epoch) >= 0) /* 1 + the epoch it runs under */
 			moved++;
 		else
 			behind++;
