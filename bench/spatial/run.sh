@@ -11,6 +11,10 @@
 #     in the same run;
 #   - correctness in a partition: PyTorch, torch.compile, a CUDA graph and a
 #     backward pass against the whole GPU; 16 threads on one context;
+#   - a move: a running tenant's grant grows from 16 to 56 SMs and shrinks
+#     back while it launches (tests/gpu/smcheck follow); how soon its kernels
+#     on a created stream, the legacy stream and a graph run on the new SMs,
+#     and whether a chain of kernels across the moves stayed right;
 #   - a fault: one tenant writes to an illegal address while another, which
 #     lingers on after its error, runs beside it; when a third is served again,
 #     and what cusliced reports.
@@ -18,7 +22,7 @@
 #   bench/spatial/run.sh BUILD_DIR [SECONDS] [KS]
 #
 # KS defaults to "4 7"; SECTIONS (environment) picks parts of "spatial
-# correctness fault hybrid" (default: all). Writes spatial.jsonl and spatial.md to $OUT (or
+# correctness move fault hybrid" (default: all). Writes spatial.jsonl and spatial.md to $OUT (or
 # bench/results/).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +40,7 @@ results=$out/spatial.jsonl
 : >"$results"
 cli() { "$build/tools/cuslice" "$@"; }
 record() { echo "$1" | tee -a "$results"; }
-sections=${SECTIONS:-spatial correctness fault hybrid}
+sections=${SECTIONS:-spatial correctness move fault hybrid}
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 window() { "$python" -c "import time; s = time.monotonic() + ${2:-3}; print(s, s + $1)"; }
 # tenant_run GROUP ARGS...: a program under the shim in that tenant's cgroup
@@ -76,6 +80,54 @@ print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))" 2>&1 | tail -1
 record "{\"test\": \"torch-equal\", \"tenant_sms\": 56, \"result\": $same}"
 fi
 
+# ---- moving a running tenant: its SMs change while it launches
+if want move; then
+cli set "/$parent/a" --sm 16 >/dev/null
+tenant_run a "$smcheck" follow 6 >"$rt/follow" 2>&1 & follower=$!
+for i in $(seq 100); do grep -q following "$rt/follow" && break; sleep 0.1; done
+sleep 1.5
+grow_at=$("$python" -c "import time; print(time.monotonic())")
+cli set "/$parent/a" --sm 56 >/dev/null
+sleep 2
+shrink_at=$("$python" -c "import time; print(time.monotonic())")
+cli set "/$parent/a" --sm 16 >/dev/null
+wait $follower
+moved=$(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")
+"$python" - "$rt/follow" "$grow_at" "$shrink_at" "$moved" <<'PY' | tee -a "$results"
+import json, sys
+text, grow, shrink, daemon = open(sys.argv[1]).read(), float(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
+r = json.loads(text.strip().splitlines()[-1])
+def after(kind, t, want):
+    # how long after `t` the kernels of `kind` first ran on `want` SMs
+    for at, sms in r[kind]:
+        if at >= t and sms == want:
+            return round((at - t) * 1e3, 2)
+    return None
+row = {"test": "move", "rounds": r["rounds"], "wrong": r["wrong"], "error": r["error"],
+       "sms_seen": {k: [s for _, s in r[k]] for k in ("stream", "legacy", "graph")},
+       "grow_16_to_56_ms": {k: after(k, grow, 56) for k in ("stream", "legacy", "graph")},
+       "shrink_56_to_16_ms": {k: after(k, shrink, 16) for k in ("stream", "legacy", "graph")},
+       "daemon_last_move": daemon}
+print(json.dumps(row))
+PY
+# PyTorch (matmul, torch.compile, a CUDA graph, a backward pass) whose SMs
+# change twice while it runs: the same results as on the whole GPU
+[ -f "$rt/whole.pt" ] || "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/whole.pt" >"$out/torch-whole.log" 2>&1
+tenant_run a "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/moved.pt" 2 >"$out/torch-moved.log" 2>&1 & torch_pid=$!
+pauses() { grep -c pausing "$out/torch-moved.log" 2>/dev/null; }
+for i in $(seq 600); do [ "$(pauses)" = 1 ] && break; sleep 0.1; done
+cli set "/$parent/a" --sm 56 >/dev/null # after its first matmul
+for i in $(seq 600); do [ "$(pauses)" = 2 ] && break; sleep 0.1; done
+cli set "/$parent/a" --sm 16 >/dev/null # between capturing its graph and replaying it
+wait $torch_pid
+same=$("$python" -c "
+import torch, json
+a, b = torch.load('$rt/whole.pt'), torch.load('$rt/moved.pt')
+print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))" 2>&1 | tail -1)
+record "{\"test\": \"torch-equal-moved\", \"result\": $same, \"last_move\": $(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")}"
+cli set "/$parent/a" --sm 56 >/dev/null
+fi
+
 # ---- a fault under MPS
 if want fault; then
 w=$(window 8 2)
@@ -93,6 +145,12 @@ after=$(cli get node -o json)
 record "{\"test\": \"fault\", \"culprit\": ${f:-null}, \"new_client_served_after_s\": \"$served\", \"victim_still_running\": \"$(kill -0 $victim 2>/dev/null && echo yes || echo no)\", \"node_after\": $(echo "$after" | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['gpus'][0]['mps']))")}"
 kill $victim 2>/dev/null; wait $victim 2>/dev/null
 for g in a b; do record "{\"test\": \"fault-after\", \"tenant\": \"$g\", \"sm\": $(cli describe "/$parent/$g" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']))")}"; done
+# the same tenant faults again while on probation: its process now runs in a
+# context of its own, so the fault hits no one else and names it
+f2=$(tenant_run a "$smcheck" fault 2>&1 | last)
+sleep 1
+sm_of() { cli describe "/$parent/$1" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']))"; }
+record "{\"test\": \"fault-again\", \"culprit\": ${f2:-null}, \"node_after\": $(cli get node -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['gpus'][0]['mps']))"), \"a_sm\": $(sm_of a), \"b_sm\": $(sm_of b)}"
 # the suspects' probation (or a named cause's isolation) ends: the next sections need them
 cli set "/$parent/a" --isolated off >/dev/null
 cli set "/$parent/b" --isolated off >/dev/null

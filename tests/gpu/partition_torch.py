@@ -4,17 +4,35 @@ torch.compile'd (Triton) function, a CUDA graph replay, and a backward pass
 (run by autograd's own thread on the default stream). Saves the results to
 OUT for comparison between a partitioned and an unpartitioned run.
 
-    python3 partition_torch.py OUT
+    python3 partition_torch.py OUT [PAUSE]
+
+With PAUSE, it waits PAUSE seconds after its first matmul and again between
+capturing the graph and replaying it: time for its SMs to change while it
+runs (bench/spatial's move section).
 """
 import sys
+import time
 
 import torch
+
+pause = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
 
 torch.manual_seed(0)
 dev = "cuda"
 a = torch.randn(1024, 1024, device=dev, dtype=torch.bfloat16)
 b = torch.randn(1024, 1024, device=dev, dtype=torch.bfloat16)
 results = {"matmul": a @ b}
+
+
+def wait():
+    """Says so, and pauses (with PAUSE only)."""
+    if pause:
+        torch.cuda.synchronize()
+        print("pausing", flush=True)
+        time.sleep(pause)
+
+
+wait()
 
 
 @torch.compile
@@ -35,6 +53,7 @@ torch.cuda.current_stream().wait_stream(s)
 graph = torch.cuda.CUDAGraph()
 with torch.cuda.graph(graph):
     static_out = torch.tanh(static_in @ w)
+wait()
 static_in.copy_(torch.ones(256, 1024, device=dev))
 graph.replay()
 results["graph"] = static_out.clone()

@@ -12,6 +12,16 @@
 //   smcheck fault [SECONDS]  one kernel writes to an illegal address, SECONDS
 //                            after CUDA is initialised (0); prints the error
 //                            the synchronisation gives and the pid
+//   smcheck follow SECONDS   for SECONDS, round after round: a kernel of one
+//                            block per SM of the whole GPU on a created
+//                            stream, then the same on the legacy stream and
+//                            as a graph, each synchronised, with the SM ids
+//                            they ran on; and a chain of three kernels on
+//                            the created stream, each using the one
+//                            before's result. Prints "following" when it
+//                            starts, then JSON: when (CLOCK_MONOTONIC
+//                            seconds) the SMs used changed and to how many,
+//                            per kind, and how many chain results were wrong
 //
 // Built with -lcuda: it asks the driver how many SMs its current context has.
 // The kernel: 64 blocks per SM of the whole GPU (132 on an H200), each a fixed
@@ -61,6 +71,35 @@ __global__ void fill(int *p, int n, int value)
 __global__ void poke(int *p)
 {
 	*p = 1;
+}
+
+__global__ void where(unsigned *smids, long long cycles)
+{
+	long long t0 = clock64();
+	while (clock64() - t0 < cycles)
+		;
+	unsigned sm;
+	asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+	smids[blockIdx.x] = sm;
+}
+
+__global__ void slow_set(int *x, int value, long long cycles)
+{
+	long long t0 = clock64();
+	while (clock64() - t0 < cycles)
+		;
+	*x = value;
+}
+
+__global__ void add_one(const int *x, int *y)
+{
+	*y = *x + 1;
+}
+
+__global__ void expect(const int *y, int value, int *wrong)
+{
+	if (*y != value)
+		atomicAdd(wrong, 1);
 }
 
 static int blocks()
@@ -185,14 +224,87 @@ static int fault(double delay)
 	return 0;
 }
 
+/* The distinct SMs in `ids`. */
+static int distinct_sms(const unsigned *ids, int n)
+{
+	bool seen[1024] = {};
+	int count = 0;
+	for (int i = 0; i < n; i++)
+		if (!seen[ids[i] & 1023]) {
+			seen[ids[i] & 1023] = true;
+			count++;
+		}
+	return count;
+}
+
+static int follow(double seconds)
+{
+	static const char *const kinds[] = {"stream", "legacy", "graph"};
+	int sms, wrong_host = 0, last[3] = {0, 0, 0}, rounds = 0;
+	cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+	unsigned *ids, *host = new unsigned[sms];
+	int *x, *y, *wrong;
+	cudaStream_t s;
+	cudaGraph_t graph;
+	cudaGraphExec_t exec;
+	std::vector<std::pair<double, int>> changes[3];
+	const long long spin_cycles = 20000; /* ~10 us: the blocks spread over the SMs */
+
+	cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+	cudaMalloc(&ids, sms * sizeof(unsigned));
+	cudaMalloc(&x, sizeof(int));
+	cudaMalloc(&y, sizeof(int));
+	cudaMalloc(&wrong, sizeof(int));
+	cudaMemset(wrong, 0, sizeof(int));
+	cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+	where<<<sms, 32, 0, s>>>(ids, spin_cycles);
+	cudaStreamEndCapture(s, &graph);
+	cudaGraphInstantiate(&exec, graph, 0);
+	cudaDeviceSynchronize();
+	printf("following\n");
+	fflush(stdout);
+	for (double end = now_s() + seconds; now_s() < end; rounds++) {
+		for (int k = 0; k < 3; k++) {
+			cudaStream_t on = k == 1 ? 0 : s;
+			if (k == 2)
+				cudaGraphLaunch(exec, s);
+			else
+				where<<<sms, 32, 0, on>>>(ids, spin_cycles);
+			cudaStreamSynchronize(on);
+			cudaMemcpy(host, ids, sms * sizeof(unsigned), cudaMemcpyDeviceToHost);
+			int used = distinct_sms(host, sms);
+			if (used != last[k])
+				changes[k].push_back({now_s(), used});
+			last[k] = used;
+		}
+		/* a chain across the fences: each kernel reads the one before's result */
+		slow_set<<<1, 1, 0, s>>>(x, rounds, 20000);
+		add_one<<<1, 1, 0, s>>>(x, y);
+		expect<<<1, 1, 0, s>>>(y, rounds + 1, wrong);
+	}
+	cudaError_t e = cudaDeviceSynchronize();
+	cudaMemcpy(&wrong_host, wrong, sizeof(int), cudaMemcpyDeviceToHost);
+	printf("{");
+	for (int k = 0; k < 3; k++) {
+		printf("\"%s\": [", kinds[k]);
+		for (size_t i = 0; i < changes[k].size(); i++)
+			printf("%s[%.6f, %d]", i ? ", " : "", changes[k][i].first, changes[k][i].second);
+		printf("], ");
+	}
+	printf("\"rounds\": %d, \"wrong\": %d, \"error\": %d}\n", rounds, wrong_host, (int)e);
+	return wrong_host || e != cudaSuccess;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "follow") == 0)
+		return follow(atof(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
 	if (argc >= 2 && strcmp(argv[1], "fault") == 0)
 		return fault(argc >= 3 ? atof(argv[2]) : 0);
 	if (argc >= 3)
 		return timed(atof(argv[1]), atof(argv[2]));
-	fprintf(stderr, "usage: smcheck START END | threads N | fault [SECONDS]\n");
+	fprintf(stderr, "usage: smcheck START END | threads N | fault [SECONDS] | follow SECONDS\n");
 	return 2;
 }
