@@ -231,10 +231,11 @@ static void ppm_text(int64_t ppm, char *out, size_t size)
 }
 
 /* The tenant's SMs on GPU `gpu` ("-": the whole GPU, time-sliced; "on
- * probation": out of the MPS server after a fault, its SMs kept). */
+ * probation": out of the MPS server after a fault, its SMs kept; "moving":
+ * some of its running processes are not on a new grant yet). */
 static void sms_text(json_object *tenant, size_t gpu, char *out, size_t size)
 {
-	json_object *sm, *parts, *probation;
+	json_object *sm, *parts, *probation, *moving;
 
 	snprintf(out, size, "-");
 	if (!json_object_object_get_ex(tenant, "sm", &sm) ||
@@ -251,8 +252,12 @@ static void sms_text(json_object *tenant, size_t gpu, char *out, size_t size)
 		json_object_object_get_ex(e, "sms", &n);
 		json_object_object_get_ex(e, "dedicated", &own);
 		if ((size_t)json_object_get_int(g) == gpu)
-			snprintf(out, size, "%d%s", json_object_get_int(n),
-				 json_object_get_boolean(own) ? "" : " shared");
+			snprintf(out, size, "%d%s%s", json_object_get_int(n),
+				 json_object_get_boolean(own) ? "" : " shared",
+				 json_object_object_get_ex(sm, "moving", &moving) &&
+						 json_object_get_int(moving) > 0
+					 ? " moving"
+					 : "");
 	}
 }
 
