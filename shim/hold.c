@@ -133,7 +133,7 @@ static void *watchdog(void *unused)
 static bool watchdog_start(void)
 {
 	if (!hold.watching)
-		hold.watching = shim_thread_start("cuslice-hold", watchdog, NULL);
+		hold.watching = shim_thread_start("cuslice-hold", 64 << 10, watchdog, NULL);
 	return hold.watching;
 }
 

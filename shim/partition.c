@@ -317,7 +317,7 @@ static void watch_start(uint32_t epoch)
 	if (watching || !seg || !CUSLICE_SEGMENT_HAS_MOVES(seg))
 		return;
 	acknowledge(epoch);
-	watching = shim_thread_start("cuslice-moves", watch, (void *)(uintptr_t)epoch);
+	watching = shim_thread_start("cuslice-moves", 0, watch, (void *)(uintptr_t)epoch);
 	if (!watching)
 		shim_log("cannot start the thread that follows changes of this tenant's SMs: "
 			 "this process keeps the ones it has");

@@ -33,7 +33,7 @@ static inline void shim_errno_restore(const int *saved)
 
 /* A detached helper thread of the shim, named `name`, with a small stack and
  * every signal blocked (thread.c). */
-bool shim_thread_start(const char *name, void *(*fn)(void *), void *arg);
+bool shim_thread_start(const char *name, size_t stack, void *(*fn)(void *), void *arg);
 
 enum shim_hook {
 #define X(sym, ...) HOOK_##sym,

@@ -6,7 +6,7 @@
 
 #include "shim.h"
 
-bool shim_thread_start(const char *name, void *(*fn)(void *), void *arg)
+bool shim_thread_start(const char *name, size_t stack, void *(*fn)(void *), void *arg)
 {
 	pthread_t thread;
 	pthread_attr_t attr;
@@ -16,7 +16,8 @@ bool shim_thread_start(const char *name, void *(*fn)(void *), void *arg)
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 << 10);
+	if (stack)
+		pthread_attr_setstacksize(&attr, stack);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* the application's signals are not for it */
 	started = pthread_create(&thread, &attr, fn, arg) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

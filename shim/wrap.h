@@ -261,34 +261,27 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		return wrap_result(HOOK_##sym, rc);                                               \
 	}
 
-/* A graph launch runs the kernels counted when it was instantiated; it is
- * moved like a kernel launch unless its stream is being captured. */
+/* A graph launch runs the kernels counted when it was instantiated. It is
+ * not moved: a graph runs on the SMs of the context it was instantiated in,
+ * whatever the stream (measured on an H100), so a shadow stream would only
+ * add fences. */
 #define WRAP_GRAPH(sym, ptsz, extra, params, args) \
 	WRAP_GRAPH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_GRAPH_(sym, ptsz, params, args, ...) \
 	WRAP_GRAPH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)                   \
-	SHIM_EXPORT CUresult sym params                                           \
-	{                                                                         \
-		struct gate_ticket ticket;                                        \
-		WRAP_RESOLVE(sym);                                                \
-		stats_count(HOOK_##sym);                                          \
-		ticket.sampling = ticket.moved = ticket.tracked = false;          \
-		if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)) && \
-		    !(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED) && \
-		      graphs_stream_capturing(ptsz, stream)))                     \
-			wrap_move(&ticket, ptsz, &stream);                        \
-		gate_enter(&ticket, ptsz, stream, exec, 0);                       \
-		CUresult rc = REAL(sym) args;                                     \
-		if (unlikely(gate_leaving(&ticket))) {                            \
-			if (ticket.moved && rc != CUDA_SUCCESS &&                 \
-			    wrap_unmove(&ticket, rc, &stream))                    \
-				rc = REAL(sym) args;                              \
-			gate_leave_slow(&ticket, rc);                             \
-		}                                                                 \
-		if (rc == CUDA_SUCCESS)                                           \
-			graphs_launched(exec);                                    \
-		return wrap_result(HOOK_##sym, rc);                               \
+#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)          \
+	SHIM_EXPORT CUresult sym params                                  \
+	{                                                                \
+		struct gate_ticket ticket;                               \
+		WRAP_RESOLVE(sym);                                       \
+		stats_count(HOOK_##sym);                                 \
+		ticket.sampling = ticket.moved = ticket.tracked = false; \
+		gate_enter(&ticket, ptsz, stream, exec, 0);              \
+		CUresult rc = REAL(sym) args;                            \
+		gate_leave(&ticket, rc);                                 \
+		if (rc == CUDA_SUCCESS)                                  \
+			graphs_launched(exec);                           \
+		return wrap_result(HOOK_##sym, rc);                      \
 	}
 
 /* Capture ends even when the driver reports the capture invalidated. */

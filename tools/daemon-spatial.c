@@ -257,9 +257,10 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 
 /* Whether the tenant's running processes followed the last change of its
  * partitions: each acknowledges the epoch it runs under (shim/partition.c). */
-static void moves_check(struct daemon *d, struct tenant *t, uint64_t now)
+static void moves_check(struct daemon *d, struct tenant *t)
 {
 	int moved = 0, behind = 0;
+	uint64_t now = mono_ns(); /* the change may have come later than the tick began */
 
 	if (!t->move_epoch || !t->seg)
 		return;
@@ -272,7 +273,7 @@ static void moves_check(struct daemon *d, struct tenant *t, uint64_t now)
 		else
 			behind++;
 	}
-	double ms = (double)(now - t->move_started_ns) / 1e6;
+	double ms = now > t->move_started_ns ? (double)(now - t->move_started_ns) / 1e6 : 0;
 	t->moves_behind = behind;
 	if (!behind) {
 		if (moved) {
@@ -704,7 +705,7 @@ void spatial_tick(struct daemon *d, uint64_t now)
 	}
 	faults_check(d, now);
 	for (int i = 0; i < d->ntenants; i++)
-		moves_check(d, d->tenants[i], now);
+		moves_check(d, d->tenants[i]);
 	for (int i = 0; i < d->ntenants; i++)
 		if (d->tenants[i]->probation && now >= d->tenants[i]->probation_until_ns) {
 			probation_end(d, d->tenants[i]);

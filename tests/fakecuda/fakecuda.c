@@ -19,9 +19,10 @@
  * launch call takes on the host before its kernel is queued (default 0), so
  * that an event pair around a launch on an idle stream also times the host,
  * as on a real GPU. A stream runs its kernels on the SMs of its context (the
- * current one for the default streams); FAKECUDA_GRAPHS_STAY=1 makes a graph
- * launch on a stream of another context than the graph was instantiated in
- * fail, as a driver may.
+ * current one for the default streams), and a graph on those of the context
+ * it was instantiated in, as on an H100; FAKECUDA_FUNCTIONS_STAY=1 makes a
+ * launch on a stream of another context than the kernel's module was loaded
+ * in fail, as a driver might.
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
@@ -146,6 +147,7 @@ static struct fake_ctx primary_ctx[8];
 struct fake_kernel {
 	char name[64];
 	uint64_t duration_ns;
+	CUcontext ctx; /* current when its module was loaded */
 };
 
 struct fake_module {
@@ -500,6 +502,7 @@ static uint32_t fault_epoch_seen;
 static CUresult sticky;			/* this process's context failed */
 static uint64_t switch_ns;		/* FAKECUDA_SWITCH_US */
 static uint64_t launch_ns;		/* FAKECUDA_LAUNCH_US */
+static bool functions_stay;		/* FAKECUDA_FUNCTIONS_STAY=1 */
 static __thread uint64_t last_start_ns; /* when this thread's last kernel starts */
 
 static void gpu_attach(void)
@@ -511,6 +514,7 @@ static void gpu_attach(void)
 	mps_client = pipe && *pipe;
 	switch_ns = env_size("FAKECUDA_SWITCH_US", 0) * 1000;
 	launch_ns = env_size("FAKECUDA_LAUNCH_US", 0) * 1000;
+	functions_stay = env_size("FAKECUDA_FUNCTIONS_STAY", 0) == 1;
 	if (fd < 0)
 		return;
 	if (ftruncate(fd, sizeof(struct fake_gpu)) == 0) {
@@ -1022,6 +1026,8 @@ EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
 		module_parse_ptx(m, image);
 	else
 		module_parse_list(m, image);
+	for (int i = 0; i < m->count; i++)
+		m->kernels[i].ctx = current_ctx;
 	*module = (CUmodule)m;
 	return CUDA_SUCCESS;
 }
@@ -1078,6 +1084,10 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_KERNEL, k->duration_ns, NULL);
 	if (sticky)
 		return sticky;
+	/* FAKECUDA_FUNCTIONS_STAY=1: a kernel launches on streams of the context
+	 * its module was loaded in only */
+	if (functions_stay && k->ctx && stream_ctx(fs) && k->ctx != stream_ctx(fs))
+		return CUDA_ERROR_INVALID_CONTEXT;
 	for (uint64_t queued = launch_ns ? now_ns() + launch_ns : 0; now_ns() < queued;)
 		; /* the host submitting the launch */
 	gpu_run(k->duration_ns, stream_ctx(fs));
@@ -1320,11 +1330,9 @@ static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
 	struct fake_graph *g = (struct fake_graph *)exec;
 	if (fs->capture)
 		return CUDA_ERROR_NOT_SUPPORTED;
-	/* FAKECUDA_GRAPHS_STAY=1: a graph runs on streams of its own context only */
-	const char *stay = getenv("FAKECUDA_GRAPHS_STAY");
-	if (stay && *stay == '1' && g->ctx && stream_ctx(fs) && g->ctx != stream_ctx(fs))
-		return CUDA_ERROR_INVALID_CONTEXT;
-	gpu_run(g->duration_ns, stream_ctx(fs));
+	/* as measured on an H100: a graph runs on the SMs of the context it was
+	 * instantiated in, whatever the stream it is launched on */
+	gpu_run(g->duration_ns, g->ctx ? g->ctx : stream_ctx(fs));
 	return CUDA_SUCCESS;
 }
 

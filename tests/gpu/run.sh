@@ -13,6 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 out=${OUT:-$(mktemp -d /tmp/cuslice-gpu.XXXXXX)}
+mkdir -p "$out"
 shim=$build/shim/libcuslice.so
 python=${PYTHON:-python3}
 results=$out/gpu-results.jsonl
