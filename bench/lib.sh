@@ -3,8 +3,9 @@
 # after setting `build` (the meson build) and `python`.
 
 # bench_setup NAME GROUP...: exits 77 without a GPU or cgroup v2; starts
-# cusliced in a temporary runtime directory and makes the cgroups
-# <cgroup v2>/NAME/GROUP; sets cg, rt, daemon and parent, and cleans up at exit.
+# cusliced in a temporary runtime directory (with $CUSLICED_ARGS, if set)
+# and makes the cgroups <cgroup v2>/NAME/GROUP; sets cg, rt, daemon and
+# parent, and cleans up at exit.
 bench_setup() {
 	parent=$1
 	shift
@@ -13,7 +14,7 @@ bench_setup() {
 	nvidia-smi -L >/dev/null 2>&1 || { echo "no GPU" >&2; exit 77; }
 	rt=$(mktemp -d "/tmp/$parent.XXXXXX")
 	export CUSLICE_ADMIN_SOCKET=$rt/run/admin.sock
-	"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" --no-bpf 2>"$rt/cusliced.log" &
+	"$build/tools/cusliced" --runtime-dir "$rt/run" --state "$rt/state.json" --no-bpf ${CUSLICED_ARGS:-} 2>"$rt/cusliced.log" &
 	daemon=$!
 	bench_groups="$*"
 	trap 'kill $daemon 2>/dev/null; for g in $bench_groups; do rmdir "$cg/$parent/$g"; done; rmdir "$cg/$parent"' EXIT

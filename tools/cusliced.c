@@ -56,6 +56,10 @@ static const char usage[] =
 	"                            contexts of its own, out of the server, this long, and\n"
 	"                            one that faults again there is named as the cause and\n"
 	"                            isolated (default 600; 0: the suspects rejoin at once)\n"
+	"      --move-running on|off running processes follow a change of their tenant's\n"
+	"                            SM partition (on), or keep the SMs they started with\n"
+	"                            and only new processes get the new ones (off, the\n"
+	"                            default)\n"
 	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
 	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
 	"                            and their GPUs, which they may always open)\n"
@@ -66,7 +70,7 @@ struct options {
 	const char *runtime_dir, *state, *admin_group, *default_vram, *bpf_dir, *metrics;
 	const char *mps_control;
 	unsigned long probation_s;
-	bool no_bpf, deny_modeset, metrics_given;
+	bool no_bpf, deny_modeset, metrics_given, move_running;
 };
 
 static int parse(int argc, char **argv, struct options *o)
@@ -82,6 +86,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"mps-control", required_argument, NULL, 'C'},
 		{"metrics", required_argument, NULL, 'M'},
 		{"fault-probation", required_argument, NULL, 'P'},
+		{"move-running", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -138,6 +143,14 @@ static int parse(int argc, char **argv, struct options *o)
 			}
 			break;
 		}
+		case 'R':
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+				fprintf(stderr, "cusliced: --move-running \"%s\": use on or off\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->move_running = strcmp(optarg, "on") == 0;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -232,6 +245,7 @@ static int setup(struct daemon *d, const struct options *o)
 	}
 	d->mps_control = find_mps_control(o->mps_control);
 	d->probation_ns = (uint64_t)o->probation_s * 1000000000ull;
+	d->move_running = o->move_running;
 	spatial_setup(d);
 	if (state_load(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cusliced: %s\n", err);

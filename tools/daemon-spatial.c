@@ -246,7 +246,7 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 		changed = true;
 	}
 	snprintf(seg->mps_pipe, sizeof(seg->mps_pipe), "%s", pipe);
-	if (changed && CUSLICE_SEGMENT_HAS_MOVES(seg)) {
+	if (changed && d->move_running && CUSLICE_SEGMENT_HAS_MOVES(seg)) {
 		/* the tenant's running processes move to their new SMs (shim/partition.c) */
 		t->move_epoch = __atomic_add_fetch(&seg->partitions_epoch, 1, __ATOMIC_RELEASE);
 		t->move_started_ns = mono_ns();

@@ -148,6 +148,7 @@ struct daemon {
 	struct gpu_state gpus[CUSLICE_MAX_DEVICES];
 	const char *mps_control; /* the nvidia-cuda-mps-control binary */
 	uint64_t probation_ns;	 /* how long suspects of an MPS fault stay out; 0: never */
+	bool move_running;	 /* running processes follow changes of their partitions */
 	struct {
 		char status[1200]; /* "active: …" or "off: why" */
 		uint64_t denied, exits, bypasses;

@@ -91,7 +91,8 @@ static void daemon_start(void)
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, STDERR_FILENO);
 		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
-		      state, "--no-bpf", "--mps-control", harness_path("FAKE_MPS_CONTROL"), NULL);
+		      state, "--no-bpf", "--mps-control", harness_path("FAKE_MPS_CONTROL"),
+		      "--move-running", "on", NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
@@ -1237,6 +1238,11 @@ static void test_bad_spatial_values(void **state_)
 	harness_run(probation, NULL, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "--fault-probation \"10m\": use a number of seconds"));
+	/* running processes follow their partitions, or not: nothing else */
+	char *move[] = {(char *)harness_path("CUSLICED"), "--move-running", "yes", NULL};
+	harness_run(move, NULL, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--move-running \"yes\": use on or off"));
 }
 
 /* The fine split (groups that ignore co-scheduling: 33 of 4 SMs on the
