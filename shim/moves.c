@@ -21,15 +21,20 @@
  * copies and synchronisations on the application's stream keep their
  * meaning. Memory and modules are shared by the green contexts of a device
  * (they stand in for the one primary context), so the kernel's arguments and
- * function are valid in the successor. Launches made while their stream is
- * captured are not moved (the graph runs wherever it is launched).
+ * function are valid in the successor: measured on an H100, functions of a
+ * module loaded in one green context, of the runtime's and of a library
+ * (cuLibraryGetKernel) ran on another's SMs when launched on its stream,
+ * through cuLaunchKernel and cuLaunchKernelEx. Graphs are not moved: a graph
+ * runs on the SMs of the context it was instantiated in, whatever the stream
+ * (measured there too), and launches made while their stream is captured
+ * run with their graph.
  *
  * A shadow is made on the first launch on each stream after a move, keyed by
  * the stream (and, for the legacy stream, its context; the per-thread stream
  * has one per thread). Its lock is held from the fence in to the fence out,
  * so launches from several threads on one stream keep an order. The events
- * belong to the context of the stream they are recorded on, as the driver
- * requires.
+ * belong to the context of the stream they are recorded on, as the driver's
+ * documentation asks (the H100's driver also took them across contexts).
  *
  * Nothing here runs until a context is retired: the launch wrappers test one
  * word.
@@ -328,7 +333,6 @@ void moves_enter_slow(struct move *m, bool ptsz, CUstream *stream)
 		goto unmoved;
 	m->to = sh;
 	m->from = s;
-	m->ptsz = ptsz;
 	*stream = sh->shadow;
 	__atomic_fetch_add(&count_moved, 1, __ATOMIC_RELAXED);
 	return; /* locked until moves_leave_slow() */

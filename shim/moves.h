@@ -14,7 +14,6 @@ struct shadow;
 struct move {
 	struct shadow *to; /* NULL: the launch was not moved */
 	CUstream from;	   /* the application's stream */
-	bool ptsz;
 };
 
 /* Nonzero once a context of this process was retired. */
