@@ -79,6 +79,8 @@ static void tenant_of(const char *leaf, char *out, size_t size)
 	snprintf(out, size, "%s/%s", group, leaf);
 }
 
+static bool daemon_moves = true; /* started with --move-running on */
+
 static void daemon_start(void)
 {
 	char sock[4200];
@@ -92,7 +94,7 @@ static void daemon_start(void)
 		dup2(null, STDERR_FILENO);
 		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
 		      state, "--no-bpf", "--mps-control", harness_path("FAKE_MPS_CONTROL"),
-		      "--move-running", "on", NULL);
+		      "--move-running", daemon_moves ? "on" : "off", NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
@@ -965,8 +967,10 @@ static bool read_until(int out, char *text, size_t size, size_t *n, const char *
  * soon), through the same context handle, and cusliced sees every process
  * moved. A graph instantiated before keeps its groups, as on the H100. With
  * `functions_stay`, fakecuda refuses kernels on streams of another context
- * than their module's: they are launched where they were, and nothing fails. */
-static void moves_with(bool functions_stay)
+ * than their module's: they are launched where they were, and nothing fails.
+ * With `kept`, cusliced runs with --move-running off: the process keeps its
+ * groups. */
+static void moves_with(bool functions_stay, bool kept)
 {
 	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
 	char text[4096] = "", key[64];
@@ -997,7 +1001,7 @@ static void moves_with(bool functions_stay)
 		unsigned last = (unsigned)harness_value(text, key);
 		snprintf(key, sizeof(key), "%s_moved_at_ms", kinds[k]);
 		double at = harness_value(text, key);
-		if (k == 3 || functions_stay) { /* a graph, or refused on the new SMs */
+		if (k == 3 || functions_stay || kept) { /* a graph, refused, or not moved */
 			assert_int_equal(last, first);
 			assert_int_equal(__builtin_popcount(first), 2);
 			continue;
@@ -1013,15 +1017,28 @@ static void moves_with(bool functions_stay)
 	assert_int_equal((int)harness_value(text, "sync_context"), 0);
 	assert_int_equal(json_object_get_int(at(da, "tenant.sm.partitions.0.sms")), 40);
 	assert_int_equal(json_object_get_int(at(da, "tenant.sm.moving")), 0);
-	assert_int_equal(json_object_get_int(at(da, "tenant.sm.last_move.processes")), 1);
+	assert_int_equal(json_object_get_int(at(da, "tenant.sm.last_move.processes")),
+			 kept ? 0 : 1);
 	assert_true(json_object_get_double(at(da, "tenant.sm.last_move.ms")) < 1000);
 	json_object_put(da);
 }
 
 static void test_running_process_moves(void **state_)
 {
-	moves_with(false);
-	moves_with(true);
+	moves_with(false, false);
+	moves_with(true, false);
+}
+
+/* cusliced --move-running off: a changed grant is for new processes only. */
+static void test_running_process_kept(void **state_)
+{
+	daemon_stop(SIGTERM);
+	daemon_moves = false;
+	daemon_start();
+	moves_with(false, true);
+	daemon_stop(SIGTERM);
+	daemon_moves = true;
+	daemon_start();
 }
 
 /* The control daemon killed: started again within a tick or two. */
@@ -1360,6 +1377,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dead_turn_taker, stop_holders),
 		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
 		cmocka_unit_test_teardown(test_running_process_moves, stop_holders),
+		cmocka_unit_test_teardown(test_running_process_kept, stop_holders),
 		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
 		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
 		cmocka_unit_test(test_mps_fault_cause),
