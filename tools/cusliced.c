@@ -199,8 +199,6 @@ static const char *find_mps_control(const char *given)
 	return "nvidia-cuda-mps-control";
 }
 
-static uint64_t now_ns(void);
-
 static int setup(struct daemon *d, const struct options *o)
 {
 	char err[768], path[4096];
@@ -254,7 +252,7 @@ static int setup(struct daemon *d, const struct options *o)
 	if (spatial_replan(d, err, sizeof(err)) < 0) /* the partitions in force, kept */
 		fprintf(stderr, "cusliced: %s; the partitions in the segments stay as they were\n",
 			err);
-	spatial_tick(d, now_ns()); /* MPS servers adopted or started before tenants come */
+	spatial_tick(d, daemon_now_ns()); /* MPS servers adopted or started before tenants come */
 	if (procfs_cgroup2_mount(d->cgroup_root, sizeof(d->cgroup_root)) < 0)
 		d->cgroup_root[0] = '\0';
 	d->deny_modeset = o->deny_modeset;
@@ -274,7 +272,7 @@ static int setup(struct daemon *d, const struct options *o)
 	return 0;
 }
 
-static uint64_t now_ns(void)
+uint64_t daemon_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -310,7 +308,7 @@ static int serve(struct daemon *d)
 	static struct pollfd fds[5 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
 	unsigned ticks = 0;
-	uint64_t last_watch = now_ns();
+	uint64_t last_watch = daemon_now_ns();
 	for (;;) {
 		int n = 5;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
@@ -341,11 +339,11 @@ static int serve(struct daemon *d)
 		if (fds[2].revents & POLLIN)
 			break;
 		metrics_run(d); /* cheap when nothing is pending; answers scrapes */
-		sched_tick(d, now_ns());
-		spatial_tick(d, now_ns());
+		sched_tick(d, daemon_now_ns());
+		spatial_tick(d, daemon_now_ns());
 		if (++ticks % AUDIT_TICKS == 0)
 			kernel_audit_scan(d);
-		uint64_t now = now_ns();
+		uint64_t now = daemon_now_ns();
 		if (now - last_watch >= 1000000000ull) {
 			events_watch(d, now);
 			history_sample(d);

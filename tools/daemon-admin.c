@@ -508,9 +508,7 @@ static char *set_gpu(struct daemon *d, json_object *req)
 	if (fine != was_fine)
 		events_emit(d, "gpu-split", "", "GPU %d: partitions from the %s split", g,
 			    spatial_split_name(d, g));
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	spatial_tick(d, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	spatial_tick(d, daemon_now_ns());
 	return get_node(d); /* with the MPS server started, or stopped */
 }
 

@@ -109,9 +109,7 @@ static void serve_tenant_client(struct daemon *d, int fd, const struct ucred *cr
 			 0) {
 		t->connections++;
 		kernel_registered(d, t, cred->pid); /* before its cuInit opens the devices */
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		sched_registered(d, t, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+		sched_registered(d, t, daemon_now_ns());
 	}
 	if (w.status == 0)
 		w.flags |= CUSLICE_WELCOME_SEGMENT | (d->board ? CUSLICE_WELCOME_BOARD : 0);

@@ -204,13 +204,6 @@ static struct policy_sm_grant shared_rest(const struct daemon *d, int g,
 	return policy_sm_rest(l, held, d->ntenants);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 {
 	struct cuslice_segment *seg = t->seg;
@@ -249,7 +242,7 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 	if (changed && d->move_running && CUSLICE_SEGMENT_HAS_MOVES(seg)) {
 		/* the tenant's running processes move to their new SMs (shim/partition.c) */
 		t->move_epoch = __atomic_add_fetch(&seg->partitions_epoch, 1, __ATOMIC_RELEASE);
-		t->move_started_ns = mono_ns();
+		t->move_started_ns = daemon_now_ns();
 		t->move_slow_said = false;
 		syscall(SYS_futex, &seg->partitions_epoch, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	}
@@ -260,7 +253,7 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 static void moves_check(struct daemon *d, struct tenant *t)
 {
 	int moved = 0, behind = 0;
-	uint64_t now = mono_ns(); /* the change may have come later than the tick began */
+	uint64_t now = daemon_now_ns(); /* the change may have come later than the tick began */
 
 	if (!t->move_epoch || !t->seg)
 		return;

@@ -177,6 +177,9 @@ void tenants_free_all(struct daemon *d);
 
 /* daemon-sched.c: every tick, share GPU time among the active tenants. */
 int sched_board_open(struct daemon *d); /* <runtime>/board, kept across restarts */
+/* CLOCK_MONOTONIC, in nanoseconds: the daemon's clock. */
+uint64_t daemon_now_ns(void);
+
 void sched_tick(struct daemon *d, uint64_t now_ns);
 void sched_registered(struct daemon *d, struct tenant *t, uint64_t now_ns);
 
