@@ -82,7 +82,6 @@ static uint64_t count_retired, count_moved, count_unmoved, count_refused, count_
 static struct {
 	__typeof__(&cuStreamGetCtx) stream_ctx;
 	__typeof__(&cuStreamGetPriority) priority;
-	__typeof__(&cuStreamCreateWithPriority) create;
 	__typeof__(&cuGreenCtxStreamCreate) green_create;
 	__typeof__(&cuStreamDestroy_v2) destroy;
 	__typeof__(&cuStreamSynchronize) synchronize;
@@ -102,7 +101,6 @@ static bool bind(void)
 #define SYM(field, name) drv.field = (__typeof__(drv.field))shim_driver_symbol(name)
 	SYM(stream_ctx, "cuStreamGetCtx");
 	SYM(priority, "cuStreamGetPriority");
-	SYM(create, "cuStreamCreateWithPriority");
 	SYM(green_create, "cuGreenCtxStreamCreate");
 	SYM(destroy, "cuStreamDestroy_v2");
 	SYM(synchronize, "cuStreamSynchronize");
@@ -114,14 +112,14 @@ static bool bind(void)
 	SYM(push, "cuCtxPushCurrent_v2");
 	SYM(pop, "cuCtxPopCurrent_v2");
 #undef SYM
-	return drv.stream_ctx && drv.priority && drv.create && drv.green_create && drv.destroy &&
+	return drv.stream_ctx && drv.priority && drv.green_create && drv.destroy &&
 	       drv.synchronize && drv.wait && drv.event_create && drv.event_destroy && drv.record &&
 	       drv.get_current && drv.push && drv.pop;
 }
 
 void moves_retire(CUcontext from, CUcontext to, CUgreenCtx to_green)
 {
-	if (!from || from == to || !bind())
+	if (!from || !to_green || from == to || !bind())
 		return;
 	pthread_mutex_lock(&moves.lock);
 	int n = moves.n;
@@ -131,8 +129,6 @@ void moves_retire(CUcontext from, CUcontext to, CUgreenCtx to_green)
 			r->green = to_green;
 			__atomic_store_n(&r->to, to, __ATOMIC_RELEASE);
 		}
-		if (r->from == to) /* back to a context retired before: it serves again */
-			__atomic_store_n(&r->to, NULL, __ATOMIC_RELEASE);
 	}
 	struct retired *r = NULL;
 	for (int i = 0; i < n && !r; i++)
@@ -200,8 +196,7 @@ static bool shadow_make(struct shadow *sh, CUstream stream, CUcontext from, CUco
 	if (rc == CUDA_SUCCESS) {
 		rc = drv.event_create(&out, CU_EVENT_DISABLE_TIMING);
 		if (rc == CUDA_SUCCESS)
-			rc = green ? drv.green_create(&s, green, CU_STREAM_NON_BLOCKING, priority)
-				   : drv.create(&s, CU_STREAM_NON_BLOCKING, priority);
+			rc = drv.green_create(&s, green, CU_STREAM_NON_BLOCKING, priority);
 		drv.pop(&popped);
 	}
 	if (rc != CUDA_SUCCESS) {

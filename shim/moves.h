@@ -21,7 +21,7 @@ extern SHIM_HIDDEN int moves_active;
 
 /**
  * moves_retire() - launches on streams of @from run on @to's SMs from now on.
- * @to_green: @to's green context, or NULL where @to is an ordinary context.
+ * @to: cuCtxFromGreenCtx(@to_green), a green context never retired before.
  *
  * @from stays valid (the application may hold it, and its streams): only
  * where its kernels run changes. Contexts that retired into @from follow to

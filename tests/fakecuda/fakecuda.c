@@ -850,12 +850,6 @@ EXPORT CUresult cuStreamCreate(CUstream *ps, unsigned int flags)
 	return stream_create(ps, current_ctx);
 }
 
-EXPORT CUresult cuStreamCreateWithPriority(CUstream *ps, unsigned int flags, int priority)
-{
-	COUNT();
-	return stream_create(ps, current_ctx);
-}
-
 EXPORT CUresult cuGreenCtxStreamCreate(CUstream *ps, CUgreenCtx green, unsigned int flags,
 				       int priority)
 {
