@@ -91,7 +91,7 @@ struct cuslice_segment {
 	uint32_t version;
 	uint32_t magic;
 	uint32_t ndevices;
-	uint64_t flags;
+	uint64_t flags; /* CUSLICE_SEGMENT_MOVES */
 	struct cuslice_device_quota devices[CUSLICE_MAX_DEVICES];
 	struct cuslice_proc procs[CUSLICE_MAX_PROCS];
 	struct cuslice_sched sched;
@@ -122,6 +122,11 @@ struct cuslice_segment {
 	uint32_t pad2;
 	uint32_t partitions_held[CUSLICE_MAX_PROCS];
 };
+
+/* flags: cusliced moves the tenant's running processes to new SMs when its
+ * partitions change (--move-running on), so the shim keeps what a move
+ * needs: a copy of each graph, to instantiate again on the new SMs. */
+#define CUSLICE_SEGMENT_MOVES (1ull << 0)
 
 /* The size of a segment before `refusals` was appended: still accepted. */
 #define CUSLICE_SEGMENT_SIZE_V1 offsetof(struct cuslice_segment, refusals)

@@ -38,8 +38,9 @@
  *   SYNC        the same; on success, the work waited for is done (gate.c);
  *               extra = 1 where the call blocks until then, 0 for a query
  *   CAPTURE     stream capture begins; CAPTURE_END it ends; extra = the stream
- *   INSTANTIATE graph instantiation; extra = (exec pointer, graph)
+ *   INSTANTIATE graph instantiation; extra = (exec pointer, graph, instantiation flags)
  *   UPDATE      executable graph update; extra = (exec, graph)
+ *   EXEC_EDIT   a node of an executable graph changed; extra = the exec
  *   EXEC_FREE   executable graph destroyed; extra = the exec
  *   CUSTOM      written by hand (cuInit, cuGetProcAddress)
  */
@@ -74,12 +75,26 @@
 	X(cuStreamBeginCaptureToGraph_ptsz, cuStreamBeginCaptureToGraph, CAPTURE, 1, (hStream), (CUstream hStream, CUgraph hGraph, const CUgraphNode *dependencies, const CUgraphEdgeData *dependencyData, size_t numDependencies, CUstreamCaptureMode mode), (hStream, hGraph, dependencies, dependencyData, numDependencies, mode)) \
 	X(cuStreamEndCapture, cuStreamEndCapture, CAPTURE_END, 0, (hStream), (CUstream hStream, CUgraph *phGraph), (hStream, phGraph)) \
 	X(cuStreamEndCapture_ptsz, cuStreamEndCapture, CAPTURE_END, 1, (hStream), (CUstream hStream, CUgraph *phGraph), (hStream, phGraph)) \
-	X(cuGraphInstantiate, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
-	X(cuGraphInstantiate_v2, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
-	X(cuGraphInstantiateWithFlags, cuGraphInstantiateWithFlags, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags), (phGraphExec, hGraph, flags)) \
-	X(cuGraphInstantiateWithParams, cuGraphInstantiateWithParams, INSTANTIATE, 0, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
-	X(cuGraphInstantiateWithParams_ptsz, cuGraphInstantiateWithParams, INSTANTIATE, 1, (phGraphExec, hGraph), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
+	X(cuGraphInstantiate, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph, 0), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
+	X(cuGraphInstantiate_v2, cuGraphInstantiate, INSTANTIATE, 0, (phGraphExec, hGraph, 0), (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize)) \
+	X(cuGraphInstantiateWithFlags, cuGraphInstantiateWithFlags, INSTANTIATE, 0, (phGraphExec, hGraph, flags), (CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags), (phGraphExec, hGraph, flags)) \
+	X(cuGraphInstantiateWithParams, cuGraphInstantiateWithParams, INSTANTIATE, 0, (phGraphExec, hGraph, instantiateParams ? instantiateParams->flags : 0), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
+	X(cuGraphInstantiateWithParams_ptsz, cuGraphInstantiateWithParams, INSTANTIATE, 1, (phGraphExec, hGraph, instantiateParams ? instantiateParams->flags : 0), (CUgraphExec *phGraphExec, CUgraph hGraph, CUDA_GRAPH_INSTANTIATE_PARAMS *instantiateParams), (phGraphExec, hGraph, instantiateParams)) \
 	X(cuGraphExecUpdate_v2, cuGraphExecUpdate, UPDATE, 0, (hGraphExec, hGraph), (CUgraphExec hGraphExec, CUgraph hGraph, CUgraphExecUpdateResultInfo *resultInfo), (hGraphExec, hGraph, resultInfo)) \
+	X(cuGraphExecUpdate, cuGraphExecUpdate, UPDATE, 0, (hGraphExec, hGraph), (CUgraphExec hGraphExec, CUgraph hGraph, CUgraphNode *hErrorNode_out, CUgraphExecUpdateResult *updateResult_out), (hGraphExec, hGraph, hErrorNode_out, updateResult_out)) \
+	X(cuGraphExecKernelNodeSetParams, cuGraphExecKernelNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_KERNEL_NODE_PARAMS_v1 *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecKernelNodeSetParams_v2, cuGraphExecKernelNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_KERNEL_NODE_PARAMS *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecMemcpyNodeSetParams, cuGraphExecMemcpyNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_MEMCPY3D *copyParams, CUcontext ctx), (hGraphExec, hNode, copyParams, ctx)) \
+	X(cuGraphExecMemsetNodeSetParams, cuGraphExecMemsetNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_MEMSET_NODE_PARAMS *memsetParams, CUcontext ctx), (hGraphExec, hNode, memsetParams, ctx)) \
+	X(cuGraphExecHostNodeSetParams, cuGraphExecHostNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_HOST_NODE_PARAMS *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecChildGraphNodeSetParams, cuGraphExecChildGraphNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, CUgraph childGraph), (hGraphExec, hNode, childGraph)) \
+	X(cuGraphExecEventRecordNodeSetEvent, cuGraphExecEventRecordNodeSetEvent, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, CUevent event), (hGraphExec, hNode, event)) \
+	X(cuGraphExecEventWaitNodeSetEvent, cuGraphExecEventWaitNodeSetEvent, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, CUevent event), (hGraphExec, hNode, event)) \
+	X(cuGraphExecExternalSemaphoresSignalNodeSetParams, cuGraphExecExternalSemaphoresSignalNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_EXT_SEM_SIGNAL_NODE_PARAMS *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecExternalSemaphoresWaitNodeSetParams, cuGraphExecExternalSemaphoresWaitNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_EXT_SEM_WAIT_NODE_PARAMS *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecBatchMemOpNodeSetParams, cuGraphExecBatchMemOpNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, const CUDA_BATCH_MEM_OP_NODE_PARAMS *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphExecNodeSetParams, cuGraphExecNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, CUgraphNodeParams *nodeParams), (hGraphExec, hNode, nodeParams)) \
+	X(cuGraphNodeSetEnabled, cuGraphNodeSetEnabled, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, unsigned int isEnabled), (hGraphExec, hNode, isEnabled)) \
 	X(cuGraphExecDestroy, cuGraphExecDestroy, EXEC_FREE, 0, (hGraphExec), (CUgraphExec hGraphExec), (hGraphExec)) \
 	/* device memory */                                                                         \
 	X(cuMemAlloc, cuMemAlloc, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr_v1 *dptr, unsigned int bytesize), (dptr, bytesize)) \

@@ -163,6 +163,8 @@ void moves_forget(CUcontext ctx)
 /* Where launches on streams of `ctx` run now: NULL where `ctx` serves. */
 static CUcontext successor(CUcontext ctx, CUgreenCtx *green)
 {
+	if (!ctx)
+		return NULL;
 	int n = __atomic_load_n(&moves.n, __ATOMIC_ACQUIRE);
 
 	for (int i = 0; i < n; i++)
@@ -172,6 +174,13 @@ static CUcontext successor(CUcontext ctx, CUgreenCtx *green)
 			return to;
 		}
 	return NULL;
+}
+
+CUcontext moves_successor(CUcontext ctx)
+{
+	CUgreenCtx green;
+
+	return successor(ctx, &green);
 }
 
 /* Makes `sh` a shadow of `stream` (of context `from`) in `to`: false if the

@@ -47,6 +47,9 @@ void moves_leave_slow(struct move *m);
  * the launch to be made again there. */
 CUstream moves_undo(struct move *m, CUresult rc);
 
+/* The context launches on streams of `ctx` run in now; NULL: `ctx` itself. */
+CUcontext moves_successor(CUcontext ctx);
+
 struct moves_stats {
 	uint64_t retired; /* contexts retired */
 	uint64_t moved;	  /* launches run on a shadow stream */

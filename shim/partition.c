@@ -323,6 +323,21 @@ static void watch_start(uint32_t epoch)
 			 "this process keeps the ones it has");
 }
 
+bool partition_movable(CUcontext ctx)
+{
+	struct cuslice_segment *seg = tenant_segment();
+	bool movable = false;
+
+	if (!ctx || !seg ||
+	    !(__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & CUSLICE_SEGMENT_MOVES))
+		return false;
+	pthread_mutex_lock(&lock);
+	for (int dev = 0; dev < CUSLICE_MAX_DEVICES && !movable; dev++)
+		movable = primaries[dev].ctx == ctx;
+	pthread_mutex_unlock(&lock);
+	return movable || moves_successor(ctx); /* a stand-in, or one retired */
+}
+
 /* The segment's epoch of partition changes (0 in a segment without one). */
 static uint32_t epoch_now(void)
 {

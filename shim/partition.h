@@ -14,6 +14,10 @@ CUresult partition_new_context(CUcontext *pctx, CUdevice dev);
 /* cuCtxDestroy of a context partition_new_context made: destroys its green
  * context, `*rc` the driver's answer; false for any other context. */
 bool partition_destroy(CUcontext ctx, CUresult *rc);
+/* Whether work made in `ctx` may have to move to new SMs: it is a stand-in
+ * (or was one), and cusliced moves running processes (graphs.c then keeps a
+ * copy of its graphs). */
+bool partition_movable(CUcontext ctx);
 /* Before a primary reset: the stand-in goes too (made again on the next retain). */
 void partition_primary_reset(CUdevice dev);
 /* Before the driver loads: join the MPS server the daemon named, if any. */

@@ -56,6 +56,7 @@ enum shim_kind {
 	KIND_CAPTURE_END,
 	KIND_INSTANTIATE,
 	KIND_UPDATE,
+	KIND_EXEC_EDIT,
 	KIND_EXEC_FREE,
 	KIND_VIEW,
 	KIND_CONTEXT,
@@ -120,8 +121,17 @@ extern SHIM_HIDDEN unsigned shim_captures_active;
 void graphs_capture_begun(void);
 void graphs_capture_ended(bool ptsz, CUstream stream, CUresult rc);
 bool graphs_stream_capturing(bool ptsz, CUstream stream);
-void graphs_track(CUgraphExec exec, CUgraph graph);
-void graphs_track_new(CUgraphExec *exec, CUgraph graph);
+/* A graph instantiated (with those flags), or updated as a whole. */
+void graphs_track_new(CUgraphExec *exec, CUgraph graph, unsigned long long flags);
+void graphs_updated(CUgraphExec exec, CUgraph graph);
+/* Changed node by node, or refused where it moved to: it stays where it was made. */
+void graphs_stay(CUgraphExec exec);
+/* Before a launch of *exec, once a context was retired: *exec becomes its
+ * copy in the successor where the graph moves (made now if need be). True
+ * where the graph runs in a context no longer retired, so its stream moves too. */
+bool graphs_moving(CUgraphExec *exec);
+/* Copies kept, copies instantiated after moves, graphs that stay. */
+void graphs_move_stats(uint64_t *copies, uint64_t *made, uint64_t *stayed);
 void graphs_launched(CUgraphExec exec);
 void graphs_forget(CUgraphExec exec);
 void graphs_reset(void);

@@ -148,15 +148,18 @@ static void write_gate(FILE *f)
 static void write_moves(FILE *f)
 {
 	struct moves_stats m;
+	uint64_t copies, made, stayed;
 
 	moves_stats(&m);
 	if (!m.retired)
 		return;
+	graphs_move_stats(&copies, &made, &stayed);
 	fprintf(f,
 		"  \"moves\": {\"retired\": %" PRIu64 ", \"moved\": %" PRIu64
 		", \"unmoved\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"shadows\": %" PRIu64
-		"},\n",
-		m.retired, m.moved, m.unmoved, m.refused, m.shadows);
+		", \"graph_copies\": %" PRIu64 ", \"graphs_made\": %" PRIu64
+		", \"graphs_stayed\": %" PRIu64 "},\n",
+		m.retired, m.moved, m.unmoved, m.refused, m.shadows, copies, made, stayed);
 }
 
 static void write_json(FILE *f)

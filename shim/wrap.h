@@ -178,7 +178,9 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 #define WRAP_INSTANTIATE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_track_new(UNPAREN extra))
 #define WRAP_UPDATE(sym, ptsz, extra, params, args) \
-	WRAP_THEN(sym, params, args, graphs_track(UNPAREN extra))
+	WRAP_THEN(sym, params, args, graphs_updated(UNPAREN extra))
+#define WRAP_EXEC_EDIT(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, graphs_stay(UNPAREN extra))
 #define WRAP_EXEC_FREE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_forget(UNPAREN extra))
 
@@ -261,27 +263,38 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		return wrap_result(HOOK_##sym, rc);                                               \
 	}
 
-/* A graph launch runs the kernels counted when it was instantiated. It is
- * not moved: a graph runs on the SMs of the context it was instantiated in,
- * whatever the stream (measured on an H100), so a shadow stream would only
- * add fences. */
+/* A graph launch runs the kernels counted when it was instantiated. Once a
+ * context was retired, a graph that moves is launched as its copy in the
+ * successor, on its stream's shadow there (graphs.c); where the driver
+ * refuses that, the application's graph is launched where it was. */
 #define WRAP_GRAPH(sym, ptsz, extra, params, args) \
 	WRAP_GRAPH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_GRAPH_(sym, ptsz, params, args, ...) \
 	WRAP_GRAPH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)          \
-	SHIM_EXPORT CUresult sym params                                  \
-	{                                                                \
-		struct gate_ticket ticket;                               \
-		WRAP_RESOLVE(sym);                                       \
-		stats_count(HOOK_##sym);                                 \
-		ticket.sampling = ticket.moved = ticket.tracked = false; \
-		gate_enter(&ticket, ptsz, stream, exec, 0);              \
-		CUresult rc = REAL(sym) args;                            \
-		gate_leave(&ticket, rc);                                 \
-		if (rc == CUDA_SUCCESS)                                  \
-			graphs_launched(exec);                           \
-		return wrap_result(HOOK_##sym, rc);                      \
+#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)                           \
+	SHIM_EXPORT CUresult sym params                                                   \
+	{                                                                                 \
+		struct gate_ticket ticket;                                                \
+		CUgraphExec launched = exec; /* the application's */                      \
+		WRAP_RESOLVE(sym);                                                        \
+		stats_count(HOOK_##sym);                                                  \
+		ticket.sampling = ticket.moved = ticket.tracked = false;                  \
+		if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)) &&         \
+		    graphs_moving(&exec))                                                 \
+			wrap_move(&ticket, ptsz, &stream);                                \
+		gate_enter(&ticket, ptsz, stream, launched, 0);                           \
+		CUresult rc = REAL(sym) args;                                             \
+		if (unlikely(rc != CUDA_SUCCESS) && (ticket.moved || exec != launched)) { \
+			if (ticket.moved)                                                 \
+				wrap_unmove(&ticket, rc, &stream);                        \
+			graphs_stay(launched);                                            \
+			exec = launched;                                                  \
+			rc = REAL(sym) args;                                              \
+		}                                                                         \
+		gate_leave(&ticket, rc);                                                  \
+		if (rc == CUDA_SUCCESS)                                                   \
+			graphs_launched(launched);                                        \
+		return wrap_result(HOOK_##sym, rc);                                       \
 	}
 
 /* Capture ends even when the driver reports the capture invalidated. */

@@ -212,6 +212,10 @@ void spatial_apply_tenant(struct daemon *d, struct tenant *t)
 
 	if (!seg)
 		return;
+	if (d->move_running && CUSLICE_SEGMENT_HAS_MOVES(seg))
+		__atomic_fetch_or(&seg->flags, CUSLICE_SEGMENT_MOVES, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&seg->flags, ~CUSLICE_SEGMENT_MOVES, __ATOMIC_RELEASE);
 	for (int g = 0; g < d->ndevices; g++) {
 		struct policy_sm_layout l = {0};
 		struct policy_sm_grant grant = {0};

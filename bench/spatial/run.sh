@@ -94,6 +94,7 @@ sleep 2
 shrink_at=$("$python" -c "import time; print(time.monotonic())")
 cli set "/$parent/a" --sm 16 >/dev/null
 wait $follower
+cp "$rt/follow" "$out/follow.log"
 moved=$(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")
 "$python" - "$rt/follow" "$grow_at" "$shrink_at" "$moved" <<'PY' | tee -a "$results"
 import json, sys

@@ -19,10 +19,11 @@
  * launch call takes on the host before its kernel is queued (default 0), so
  * that an event pair around a launch on an idle stream also times the host,
  * as on a real GPU. A stream runs its kernels on the SMs of its context (the
- * current one for the default streams), and a graph on those of the context
- * it was instantiated in, as on an H100; FAKECUDA_FUNCTIONS_STAY=1 makes a
- * launch on a stream of another context than the kernel's module was loaded
- * in fail, as a driver might.
+ * current one for the default streams), and a graph's kernel nodes on those
+ * of the context they were captured in, or were given as a CUkernel's, as on
+ * an H100; FAKECUDA_FUNCTIONS_STAY=1 makes a launch on a stream of another
+ * context than the kernel's module was loaded in fail, as a driver might,
+ * and graphs' kernel nodes name only their functions.
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
@@ -163,6 +164,11 @@ struct fake_graph {
 		CUgraphNodeType type;
 		struct fake_graph *child;
 		uint64_t duration_ns;
+		/* a kernel node: its function, the context it runs in, and
+		 * whether it also names its kernel as a CUkernel */
+		struct fake_kernel *func;
+		CUcontext ctx;
+		bool kern;
 	} nodes[MAX_NODES];
 };
 
@@ -1067,6 +1073,21 @@ static CUresult graph_add(struct fake_graph *g, CUgraphNodeType type, uint64_t n
 	return CUDA_SUCCESS;
 }
 
+/* A kernel node runs in the context it was captured or added in, as on an
+ * H100; it names its kernel as a CUkernel too (as the runtime's do) unless
+ * FAKECUDA_FUNCTIONS_STAY=1, and then only its own context will do. */
+static CUresult graph_add_kernel(struct fake_graph *g, struct fake_kernel *k, CUcontext ctx)
+{
+	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_KERNEL, k ? k->duration_ns : 0, NULL);
+	if (rc == CUDA_SUCCESS) {
+		struct fake_node *n = &g->nodes[g->count - 1];
+		n->func = k;
+		n->ctx = ctx;
+		n->kern = !functions_stay;
+	}
+	return rc;
+}
+
 static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 {
 	REQUIRE_INIT();
@@ -1075,7 +1096,7 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 	struct fake_kernel *k = (struct fake_kernel *)f;
 	struct fake_stream *fs = stream_of(s, ptsz);
 	if (fs->capture)
-		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_KERNEL, k->duration_ns, NULL);
+		return graph_add_kernel(fs->capture, k, stream_ctx(fs));
 	if (sticky)
 		return sticky;
 	/* FAKECUDA_FUNCTIONS_STAY=1: a kernel launches on streams of the context
@@ -1206,7 +1227,7 @@ EXPORT CUresult cuGraphAddKernelNode_v2(CUgraphNode *node, CUgraph graph, const 
 	REQUIRE_INIT();
 	struct fake_graph *g = (struct fake_graph *)graph;
 	struct fake_kernel *k = (struct fake_kernel *)params->func;
-	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_KERNEL, k ? k->duration_ns : 0, NULL);
+	CUresult rc = graph_add_kernel(g, k, current_ctx);
 	if (rc == CUDA_SUCCESS && node)
 		*node = (CUgraphNode)&g->nodes[g->count - 1];
 	return rc;
@@ -1275,6 +1296,44 @@ EXPORT CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
 	return CUDA_SUCCESS;
 }
 
+EXPORT CUresult cuGraphKernelNodeGetParams_v2(CUgraphNode node, CUDA_KERNEL_NODE_PARAMS *params)
+{
+	COUNT();
+	struct fake_node *n = (struct fake_node *)node;
+	if (n->type != CU_GRAPH_NODE_TYPE_KERNEL)
+		return CUDA_ERROR_INVALID_VALUE;
+	*params = (CUDA_KERNEL_NODE_PARAMS){.func = (CUfunction)n->func,
+					    .gridDimX = 1,
+					    .gridDimY = 1,
+					    .gridDimZ = 1,
+					    .blockDimX = 1,
+					    .blockDimY = 1,
+					    .blockDimZ = 1,
+					    .kern = n->kern ? (CUkernel)n->func : NULL,
+					    .ctx = n->ctx};
+	return CUDA_SUCCESS;
+}
+
+/* As the driver: a function runs in its own context; a kernel (with no
+ * function) in the context given. */
+EXPORT CUresult cuGraphKernelNodeSetParams_v2(CUgraphNode node,
+					      const CUDA_KERNEL_NODE_PARAMS *params)
+{
+	COUNT();
+	struct fake_node *n = (struct fake_node *)node;
+	if (n->type != CU_GRAPH_NODE_TYPE_KERNEL || !params || (!params->func && !params->kern))
+		return CUDA_ERROR_INVALID_VALUE;
+	if (params->func) {
+		n->func = (struct fake_kernel *)params->func;
+		n->ctx = n->func->ctx;
+	} else {
+		n->func = (struct fake_kernel *)params->kern;
+		n->ctx = params->ctx ? params->ctx : current_ctx;
+	}
+	n->duration_ns = n->func->duration_ns;
+	return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph)
 {
 	COUNT();
@@ -1308,6 +1367,46 @@ EXPORT CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
 	return instantiate(exec, graph);
 }
 
+EXPORT CUresult cuGraphClone(CUgraph *clone, CUgraph graph)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!clone || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_graph *copy = malloc(sizeof(*copy));
+	*copy = *(struct fake_graph *)graph;
+	*clone = (CUgraph)copy;
+	return CUDA_SUCCESS;
+}
+
+/* The executable graph takes the graph's nodes; it stays where it was instantiated. */
+EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+				     CUgraphExecUpdateResultInfo *info)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_graph *e = (struct fake_graph *)exec;
+	CUcontext ctx = e->ctx;
+	*e = *(struct fake_graph *)graph;
+	e->ctx = ctx;
+	return CUDA_SUCCESS;
+}
+
+/* A kernel node of an executable graph takes another function (its duration). */
+EXPORT CUresult cuGraphExecKernelNodeSetParams_v2(CUgraphExec exec, CUgraphNode node,
+						  const CUDA_KERNEL_NODE_PARAMS *params)
+{
+	COUNT();
+	REQUIRE_INIT();
+	if (!exec || !params || !params->func)
+		return CUDA_ERROR_INVALID_VALUE;
+	struct fake_graph *e = (struct fake_graph *)exec;
+	e->duration_ns = ((struct fake_kernel *)params->func)->duration_ns;
+	return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
 {
 	COUNT();
@@ -1324,9 +1423,15 @@ static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
 	struct fake_graph *g = (struct fake_graph *)exec;
 	if (fs->capture)
 		return CUDA_ERROR_NOT_SUPPORTED;
-	/* as measured on an H100: a graph runs on the SMs of the context it was
-	 * instantiated in, whatever the stream it is launched on */
-	gpu_run(g->duration_ns, g->ctx ? g->ctx : stream_ctx(fs));
+	/* as measured on an H100: a kernel node runs in its own context,
+	 * whatever the stream and wherever the graph was instantiated */
+	CUcontext where = g->ctx ? g->ctx : stream_ctx(fs);
+	for (int i = 0; i < g->count; i++)
+		if (g->nodes[i].type == CU_GRAPH_NODE_TYPE_KERNEL && g->nodes[i].ctx) {
+			where = g->nodes[i].ctx;
+			break;
+		}
+	gpu_run(g->duration_ns, where);
 	return CUDA_SUCCESS;
 }
 

@@ -19,7 +19,9 @@
  *
  * then launches for MS milliseconds, one kernel every half millisecond on
  * each of: a stream it created, the legacy stream, its per-thread stream,
- * and a graph (captured on the created stream) launched there. It prints
+ * a graph (captured on the created stream) launched there, a graph captured
+ * and instantiated anew each time, and a graph whose kernel node was set
+ * again (cuGraphExecKernelNodeSetParams) before it started. It prints
  * "following" when it starts, and at the end, per kind, the groups the first
  * and the last kernel ran on and when (CLOCK_MONOTONIC milliseconds) the
  * groups first changed (0: never); whether the current context is still the
@@ -65,33 +67,68 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Launches on a created stream, the legacy and per-thread streams and a
- * graph for `ms`, watching the groups each kernel runs on. */
-static void follow(CUfunction kernel, double ms)
+/* A graph of one `kernel` captured on `s`, instantiated. */
+static CUgraphExec captured(CUfunction kernel, CUstream s)
 {
-	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
-	unsigned first[4] = {0}, last[4] = {0};
-	double moved_at[4] = {0};
-	CUstream s;
 	CUgraph graph;
 	CUgraphExec exec;
-	CUcontext before, after;
 
-	CHECK(cuCtxGetCurrent(&before));
-	CHECK(cuStreamCreate(&s, 0));
 	CHECK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
 	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, s, NULL, NULL));
 	CHECK(cuStreamEndCapture(s, &graph));
 	CHECK(cuGraphInstantiateWithFlags(&exec, graph, 0));
+	CHECK(cuGraphDestroy(graph)); /* as PyTorch does */
+	return exec;
+}
+
+/* Launches on a created stream, the legacy and per-thread streams and
+ * graphs for `ms`, watching the groups each kernel runs on. */
+static void follow(CUfunction kernel, double ms)
+{
+	enum { KINDS = 6 };
+	static const char *const kinds[KINDS] = {"stream", "legacy",	"per_thread",
+						 "graph",  "graph_new", "graph_edited"};
+	unsigned first[KINDS] = {0}, last[KINDS] = {0};
+	double moved_at[KINDS] = {0};
+	CUstream s;
+	CUgraphExec exec, edited;
+	CUcontext before, after;
+	CUgraphNode node;
+	size_t nodes = 1;
+	CUgraph graph;
+
+	CHECK(cuCtxGetCurrent(&before));
+	CHECK(cuStreamCreate(&s, 0));
+	exec = captured(kernel, s);
+	CHECK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, s, NULL, NULL));
+	CHECK(cuStreamEndCapture(s, &graph));
+	CHECK(cuGraphInstantiateWithFlags(&edited, graph, 0));
+	CHECK(cuGraphGetNodes(graph, &node, &nodes));
+	CUDA_KERNEL_NODE_PARAMS params = {.func = kernel,
+					  .gridDimX = 1,
+					  .gridDimY = 1,
+					  .gridDimZ = 1,
+					  .blockDimX = 1,
+					  .blockDimY = 1,
+					  .blockDimZ = 1};
+	CHECK(cuGraphExecKernelNodeSetParams(edited, node, &params));
 	printf("following\n");
 	fflush(stdout);
 	for (double t0 = now_ms(); now_ms() - t0 < ms;) {
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < KINDS; k++) {
 			CUstream on = k == 1 ? NULL : k == 2 ? CU_STREAM_PER_THREAD : s;
-			if (k == 3)
+			if (k == 3) {
 				CHECK(cuGraphLaunch(exec, s));
-			else
+			} else if (k == 4) {
+				CUgraphExec fresh = captured(kernel, s);
+				CHECK(cuGraphLaunch(fresh, s));
+				CHECK(cuGraphExecDestroy(fresh));
+			} else if (k == 5) {
+				CHECK(cuGraphLaunch(edited, s));
+			} else {
 				CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, on, NULL, NULL));
+			}
 			last[k] = fakecuda_last_slots();
 			if (!first[k])
 				first[k] = last[k];
@@ -102,7 +139,7 @@ static void follow(CUfunction kernel, double ms)
 		nanosleep(&pause, NULL);
 	}
 	CHECK(cuCtxGetCurrent(&after));
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < KINDS; k++)
 		printf("%s_first %u\n%s_last %u\n%s_moved_at_ms %.3f\n", kinds[k], first[k],
 		       kinds[k], last[k], kinds[k], moved_at[k]);
 	printf("context_kept %d\n", before == after);

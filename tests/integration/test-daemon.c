@@ -965,14 +965,18 @@ static bool read_until(int out, char *text, size_t size, size_t *n, const char *
  * made and on the legacy and per-thread streams run on the new groups from
  * then on (within a tick of the daemon's, here; the GPU bench measures how
  * soon), through the same context handle, and cusliced sees every process
- * moved. A graph instantiated before keeps its groups, as on the H100. With
- * `functions_stay`, fakecuda refuses kernels on streams of another context
- * than their module's: they are launched where they were, and nothing fails.
+ * moved. Graphs move too: one instantiated before the move (as its copy,
+ * instantiated again in the new context), and one instantiated after it;
+ * one whose node was set again in its executable graph keeps its groups.
+ * With `functions_stay`, fakecuda refuses kernels (and graphs) in another
+ * context than their module's: they are launched where they were, and
+ * nothing fails.
  * With `kept`, cusliced runs with --move-running off: the process keeps its
  * groups. */
 static void moves_with(bool functions_stay, bool kept)
 {
-	static const char *const kinds[] = {"stream", "legacy", "per_thread", "graph"};
+	static const char *const kinds[] = {"stream", "legacy",	   "per_thread",
+					    "graph",  "graph_new", "graph_edited"};
 	char text[4096] = "", key[64];
 	size_t n = 0;
 	int out;
@@ -994,14 +998,14 @@ static void moves_with(bool functions_stay, bool kept)
 	set_opt("a", "--sm", "56"); /* as the tests after this one expect */
 	if (!started)
 		fail_msg("partition-workload did not start following: %s", text);
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 6; k++) {
 		snprintf(key, sizeof(key), "%s_first", kinds[k]);
 		unsigned first = (unsigned)harness_value(text, key);
 		snprintf(key, sizeof(key), "%s_last", kinds[k]);
 		unsigned last = (unsigned)harness_value(text, key);
 		snprintf(key, sizeof(key), "%s_moved_at_ms", kinds[k]);
 		double at = harness_value(text, key);
-		if (k == 3 || functions_stay || kept) { /* a graph, refused, or not moved */
+		if (k == 5 || functions_stay || kept) { /* edited, refused, or not moved */
 			assert_int_equal(last, first);
 			assert_int_equal(__builtin_popcount(first), 2);
 			continue;
