@@ -617,6 +617,8 @@ void gate_leave_slow(struct gate_ticket *t, CUresult rc)
 		inflight_track(t->stream, t->ptsz);
 	if (t->moved)
 		moves_leave_slow(&t->move);
+	if (t->ordered)
+		legacy_after_slow(&t->order, rc);
 }
 
 /* The best-known costs, for the stats: the `max` keys with the most samples. */

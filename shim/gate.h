@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hold.h"
+#include "legacy.h"
 #include "moves.h"
 #include "policy/board.h"
 #include "policy/segment.h"
@@ -13,10 +14,12 @@ struct cost;
 #define GATE_SAMPLE_EVERY 64 /* a power of two */
 
 struct gate_ticket {
+	/* the four the leave tests, side by side: one word to test */
 	bool sampling; /* this launch is being timed */
 	bool moved;    /* it runs on a shadow stream on the tenant's new SMs: `move` */
-	bool unknown;  /* its cost was never measured */
 	bool tracked;  /* its completion is tracked: in-flight launches are capped */
+	bool ordered;  /* kept in order with the legacy stream: `order` */
+	bool unknown;  /* its cost was never measured */
 	bool ptsz;
 	CUevent start, end;
 	CUcontext ctx; /* the events' */
@@ -25,6 +28,7 @@ struct gate_ticket {
 	uint64_t key;
 	struct hold hold; /* its stream, held while it is queued */
 	struct move move;
+	struct legacy_op order;
 };
 
 /* The tenant's pacing state, or NULL: nothing to do. */
@@ -94,7 +98,7 @@ static inline void gate_synced(void)
  * own events). */
 static inline bool gate_leaving(const struct gate_ticket *t)
 {
-	return t->sampling || t->moved || t->tracked;
+	return t->sampling || t->moved || t->tracked || t->ordered;
 }
 
 static inline void gate_leave(struct gate_ticket *t, CUresult rc)

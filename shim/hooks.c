@@ -23,6 +23,7 @@ const struct shim_hook_info shim_hooks[HOOK_COUNT] = {
 /* clang-format on */
 
 void *shim_real[HOOK_COUNT];
+unsigned shim_detours;
 
 void wrap_failed(enum shim_hook id, CUresult rc)
 {

@@ -24,7 +24,13 @@
  *   LAUNCH      a kernel launch, paced by the gate; extra = (stream, function, grid size,
  *               where to write another stream, or NULL: see moves.h)
  *   MULTI       cooperative multi-device launch; extra = number of kernels
- *   HOSTFN      a host function enqueued on a stream
+ *   HOSTFN      a host function enqueued on a stream; extra = the stream
+ *   ORDERED     another operation on a stream, kept in order with the legacy stream
+ *               where the context lacks that (legacy.c); extra = the stream, or
+ *               NULL for a synchronous one (the legacy or, with ptsz, the
+ *               per-thread stream)
+ *   STREAM_NEW  a stream made; extra = (stream pointer, flags)
+ *   STREAM_GONE a stream destroyed; extra = the stream
  *   GRAPH       a graph launch, paced by the gate; extra = (stream, executable graph)
  *   ALLOC       a device allocation, charged to the quota before the driver is
  *               called; extra = (kind of handle, device, size to reserve,
@@ -96,6 +102,169 @@
 	X(cuGraphExecNodeSetParams, cuGraphExecNodeSetParams, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, CUgraphNodeParams *nodeParams), (hGraphExec, hNode, nodeParams)) \
 	X(cuGraphNodeSetEnabled, cuGraphNodeSetEnabled, EXEC_EDIT, 0, (hGraphExec), (CUgraphExec hGraphExec, CUgraphNode hNode, unsigned int isEnabled), (hGraphExec, hNode, isEnabled)) \
 	X(cuGraphExecDestroy, cuGraphExecDestroy, EXEC_FREE, 0, (hGraphExec), (CUgraphExec hGraphExec), (hGraphExec)) \
+	/* streams, and operations on them: ordered as the legacy stream would have them (legacy.c) */ \
+	X(cuStreamCreate, cuStreamCreate, STREAM_NEW, 0, (phStream, Flags), (CUstream *phStream, unsigned int Flags), (phStream, Flags)) \
+	X(cuStreamCreateWithPriority, cuStreamCreateWithPriority, STREAM_NEW, 0, (phStream, flags), (CUstream *phStream, unsigned int flags, int priority), (phStream, flags, priority)) \
+	X(cuStreamDestroy, cuStreamDestroy, STREAM_GONE, 0, (hStream), (CUstream hStream), (hStream)) \
+	X(cuStreamDestroy_v2, cuStreamDestroy, STREAM_GONE, 0, (hStream), (CUstream hStream), (hStream)) \
+	X(cuEventRecord, cuEventRecord, ORDERED, 0, (hStream), (CUevent hEvent, CUstream hStream), (hEvent, hStream)) \
+	X(cuEventRecordWithFlags, cuEventRecordWithFlags, ORDERED, 0, (hStream), (CUevent hEvent, CUstream hStream, unsigned int flags), (hEvent, hStream, flags)) \
+	X(cuEventRecordWithFlags_ptsz, cuEventRecordWithFlags, ORDERED, 1, (hStream), (CUevent hEvent, CUstream hStream, unsigned int flags), (hEvent, hStream, flags)) \
+	X(cuEventRecord_ptsz, cuEventRecord, ORDERED, 1, (hStream), (CUevent hEvent, CUstream hStream), (hEvent, hStream)) \
+	X(cuGraphUpload, cuGraphUpload, ORDERED, 0, (hStream), (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream)) \
+	X(cuGraphUpload_ptsz, cuGraphUpload, ORDERED, 1, (hStream), (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream)) \
+	X(cuGraphicsMapResources, cuGraphicsMapResources, ORDERED, 0, (hStream), (unsigned int count, CUgraphicsResource *resources, CUstream hStream), (count, resources, hStream)) \
+	X(cuGraphicsMapResources_ptsz, cuGraphicsMapResources, ORDERED, 1, (hStream), (unsigned int count, CUgraphicsResource *resources, CUstream hStream), (count, resources, hStream)) \
+	X(cuGraphicsUnmapResources, cuGraphicsUnmapResources, ORDERED, 0, (hStream), (unsigned int count, CUgraphicsResource *resources, CUstream hStream), (count, resources, hStream)) \
+	X(cuGraphicsUnmapResources_ptsz, cuGraphicsUnmapResources, ORDERED, 1, (hStream), (unsigned int count, CUgraphicsResource *resources, CUstream hStream), (count, resources, hStream)) \
+	X(cuMemBatchDecompressAsync, cuMemBatchDecompressAsync, ORDERED, 0, (stream), (CUmemDecompressParams *paramsArray, size_t count, unsigned int flags, size_t *errorIndex, CUstream stream), (paramsArray, count, flags, errorIndex, stream)) \
+	X(cuMemBatchDecompressAsync_ptsz, cuMemBatchDecompressAsync, ORDERED, 1, (stream), (CUmemDecompressParams *paramsArray, size_t count, unsigned int flags, size_t *errorIndex, CUstream stream), (paramsArray, count, flags, errorIndex, stream)) \
+	X(cuMemDiscardAndPrefetchBatchAsync, cuMemDiscardAndPrefetchBatchAsync, ORDERED, 0, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, CUmemLocation *prefetchLocs, size_t *prefetchLocIdxs, size_t numPrefetchLocs, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, prefetchLocs, prefetchLocIdxs, numPrefetchLocs, flags, hStream)) \
+	X(cuMemDiscardAndPrefetchBatchAsync_ptsz, cuMemDiscardAndPrefetchBatchAsync, ORDERED, 1, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, CUmemLocation *prefetchLocs, size_t *prefetchLocIdxs, size_t numPrefetchLocs, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, prefetchLocs, prefetchLocIdxs, numPrefetchLocs, flags, hStream)) \
+	X(cuMemDiscardBatchAsync, cuMemDiscardBatchAsync, ORDERED, 0, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, flags, hStream)) \
+	X(cuMemDiscardBatchAsync_ptsz, cuMemDiscardBatchAsync, ORDERED, 1, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, flags, hStream)) \
+	X(cuMemMapArrayAsync, cuMemMapArrayAsync, ORDERED, 0, (hStream), (CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream), (mapInfoList, count, hStream)) \
+	X(cuMemMapArrayAsync_ptsz, cuMemMapArrayAsync, ORDERED, 1, (hStream), (CUarrayMapInfo *mapInfoList, unsigned int count, CUstream hStream), (mapInfoList, count, hStream)) \
+	X(cuMemPrefetchAsync, cuMemPrefetchAsync, ORDERED, 0, (hStream), (CUdeviceptr devPtr, size_t count, CUdevice dstDevice, CUstream hStream), (devPtr, count, dstDevice, hStream)) \
+	X(cuMemPrefetchAsync_ptsz, cuMemPrefetchAsync, ORDERED, 1, (hStream), (CUdeviceptr devPtr, size_t count, CUdevice dstDevice, CUstream hStream), (devPtr, count, dstDevice, hStream)) \
+	X(cuMemPrefetchAsync_v2, cuMemPrefetchAsync, ORDERED, 0, (hStream), (CUdeviceptr devPtr, size_t count, CUmemLocation location, unsigned int flags, CUstream hStream), (devPtr, count, location, flags, hStream)) \
+	X(cuMemPrefetchAsync_v2_ptsz, cuMemPrefetchAsync, ORDERED, 1, (hStream), (CUdeviceptr devPtr, size_t count, CUmemLocation location, unsigned int flags, CUstream hStream), (devPtr, count, location, flags, hStream)) \
+	X(cuMemPrefetchBatchAsync, cuMemPrefetchBatchAsync, ORDERED, 0, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, CUmemLocation *prefetchLocs, size_t *prefetchLocIdxs, size_t numPrefetchLocs, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, prefetchLocs, prefetchLocIdxs, numPrefetchLocs, flags, hStream)) \
+	X(cuMemPrefetchBatchAsync_ptsz, cuMemPrefetchBatchAsync, ORDERED, 1, (hStream), (CUdeviceptr *dptrs, size_t *sizes, size_t count, CUmemLocation *prefetchLocs, size_t *prefetchLocIdxs, size_t numPrefetchLocs, unsigned long long flags, CUstream hStream), (dptrs, sizes, count, prefetchLocs, prefetchLocIdxs, numPrefetchLocs, flags, hStream)) \
+	X(cuMemcpy, cuMemcpy, ORDERED, 0, (NULL), (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount)) \
+	X(cuMemcpy2D, cuMemcpy2D, ORDERED, 0, (NULL), (const CUDA_MEMCPY2D_v1 *pCopy), (pCopy)) \
+	X(cuMemcpy2DAsync, cuMemcpy2DAsync, ORDERED, 0, (hStream), (const CUDA_MEMCPY2D_v1 *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy2DAsync_v2, cuMemcpy2DAsync, ORDERED, 0, (hStream), (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy2DAsync_v2_ptsz, cuMemcpy2DAsync, ORDERED, 1, (hStream), (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy2DUnaligned, cuMemcpy2DUnaligned, ORDERED, 0, (NULL), (const CUDA_MEMCPY2D_v1 *pCopy), (pCopy)) \
+	X(cuMemcpy2DUnaligned_v2, cuMemcpy2DUnaligned, ORDERED, 0, (NULL), (const CUDA_MEMCPY2D *pCopy), (pCopy)) \
+	X(cuMemcpy2DUnaligned_v2_ptds, cuMemcpy2DUnaligned, ORDERED, 1, (NULL), (const CUDA_MEMCPY2D *pCopy), (pCopy)) \
+	X(cuMemcpy2D_v2, cuMemcpy2D, ORDERED, 0, (NULL), (const CUDA_MEMCPY2D *pCopy), (pCopy)) \
+	X(cuMemcpy2D_v2_ptds, cuMemcpy2D, ORDERED, 1, (NULL), (const CUDA_MEMCPY2D *pCopy), (pCopy)) \
+	X(cuMemcpy3D, cuMemcpy3D, ORDERED, 0, (NULL), (const CUDA_MEMCPY3D_v1 *pCopy), (pCopy)) \
+	X(cuMemcpy3DAsync, cuMemcpy3DAsync, ORDERED, 0, (hStream), (const CUDA_MEMCPY3D_v1 *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy3DAsync_v2, cuMemcpy3DAsync, ORDERED, 0, (hStream), (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy3DAsync_v2_ptsz, cuMemcpy3DAsync, ORDERED, 1, (hStream), (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy3DBatchAsync, cuMemcpy3DBatchAsync, ORDERED, 0, (hStream), (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream), (numOps, opList, failIdx, flags, hStream)) \
+	X(cuMemcpy3DBatchAsync_ptsz, cuMemcpy3DBatchAsync, ORDERED, 1, (hStream), (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, size_t *failIdx, unsigned long long flags, CUstream hStream), (numOps, opList, failIdx, flags, hStream)) \
+	X(cuMemcpy3DBatchAsync_v2, cuMemcpy3DBatchAsync, ORDERED, 0, (hStream), (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream), (numOps, opList, flags, hStream)) \
+	X(cuMemcpy3DBatchAsync_v2_ptsz, cuMemcpy3DBatchAsync, ORDERED, 1, (hStream), (size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList, unsigned long long flags, CUstream hStream), (numOps, opList, flags, hStream)) \
+	X(cuMemcpy3DPeer, cuMemcpy3DPeer, ORDERED, 0, (NULL), (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy)) \
+	X(cuMemcpy3DPeerAsync, cuMemcpy3DPeerAsync, ORDERED, 0, (hStream), (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy3DPeerAsync_ptsz, cuMemcpy3DPeerAsync, ORDERED, 1, (hStream), (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream), (pCopy, hStream)) \
+	X(cuMemcpy3DPeer_ptds, cuMemcpy3DPeer, ORDERED, 1, (NULL), (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy)) \
+	X(cuMemcpy3D_v2, cuMemcpy3D, ORDERED, 0, (NULL), (const CUDA_MEMCPY3D *pCopy), (pCopy)) \
+	X(cuMemcpy3D_v2_ptds, cuMemcpy3D, ORDERED, 1, (NULL), (const CUDA_MEMCPY3D *pCopy), (pCopy)) \
+	X(cuMemcpyAsync, cuMemcpyAsync, ORDERED, 0, (hStream), (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream), (dst, src, ByteCount, hStream)) \
+	X(cuMemcpyAsync_ptsz, cuMemcpyAsync, ORDERED, 1, (hStream), (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream), (dst, src, ByteCount, hStream)) \
+	X(cuMemcpyAtoA, cuMemcpyAtoA, ORDERED, 0, (NULL), (CUarray dstArray, unsigned int dstOffset, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount), (dstArray, dstOffset, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoA_v2, cuMemcpyAtoA, ORDERED, 0, (NULL), (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstArray, dstOffset, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoA_v2_ptds, cuMemcpyAtoA, ORDERED, 1, (NULL), (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstArray, dstOffset, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoD, cuMemcpyAtoD, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount), (dstDevice, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoD_v2, cuMemcpyAtoD, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoD_v2_ptds, cuMemcpyAtoD, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoH, cuMemcpyAtoH, ORDERED, 0, (NULL), (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount), (dstHost, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoHAsync, cuMemcpyAtoHAsync, ORDERED, 0, (hStream), (void *dstHost, CUarray srcArray, unsigned int srcOffset, unsigned int ByteCount, CUstream hStream), (dstHost, srcArray, srcOffset, ByteCount, hStream)) \
+	X(cuMemcpyAtoHAsync_v2, cuMemcpyAtoHAsync, ORDERED, 0, (hStream), (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream), (dstHost, srcArray, srcOffset, ByteCount, hStream)) \
+	X(cuMemcpyAtoHAsync_v2_ptsz, cuMemcpyAtoHAsync, ORDERED, 1, (hStream), (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream), (dstHost, srcArray, srcOffset, ByteCount, hStream)) \
+	X(cuMemcpyAtoH_v2, cuMemcpyAtoH, ORDERED, 0, (NULL), (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstHost, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyAtoH_v2_ptds, cuMemcpyAtoH, ORDERED, 1, (NULL), (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstHost, srcArray, srcOffset, ByteCount)) \
+	X(cuMemcpyBatchAsync, cuMemcpyBatchAsync, ORDERED, 0, (hStream), (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream), (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream)) \
+	X(cuMemcpyBatchAsync_ptsz, cuMemcpyBatchAsync, ORDERED, 1, (hStream), (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, size_t *failIdx, CUstream hStream), (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, failIdx, hStream)) \
+	X(cuMemcpyBatchAsync_v2, cuMemcpyBatchAsync, ORDERED, 0, (hStream), (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream), (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream)) \
+	X(cuMemcpyBatchAsync_v2_ptsz, cuMemcpyBatchAsync, ORDERED, 1, (hStream), (CUdeviceptr *dsts, CUdeviceptr *srcs, size_t *sizes, size_t count, CUmemcpyAttributes *attrs, size_t *attrsIdxs, size_t numAttrs, CUstream hStream), (dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, hStream)) \
+	X(cuMemcpyDtoA, cuMemcpyDtoA, ORDERED, 0, (NULL), (CUarray dstArray, unsigned int dstOffset, CUdeviceptr_v1 srcDevice, unsigned int ByteCount), (dstArray, dstOffset, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoA_v2, cuMemcpyDtoA, ORDERED, 0, (NULL), (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoA_v2_ptds, cuMemcpyDtoA, ORDERED, 1, (NULL), (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoD, cuMemcpyDtoD, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount), (dstDevice, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoDAsync, cuMemcpyDtoDAsync, ORDERED, 0, (hStream), (CUdeviceptr_v1 dstDevice, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoDAsync_v2, cuMemcpyDtoDAsync, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoDAsync_v2_ptsz, cuMemcpyDtoDAsync, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoD_v2, cuMemcpyDtoD, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount), (dstDevice, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoD_v2_ptds, cuMemcpyDtoD, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount), (dstDevice, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoH, cuMemcpyDtoH, ORDERED, 0, (NULL), (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount), (dstHost, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoHAsync, cuMemcpyDtoHAsync, ORDERED, 0, (hStream), (void *dstHost, CUdeviceptr_v1 srcDevice, unsigned int ByteCount, CUstream hStream), (dstHost, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoHAsync_v2, cuMemcpyDtoHAsync, ORDERED, 0, (hStream), (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstHost, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoHAsync_v2_ptsz, cuMemcpyDtoHAsync, ORDERED, 1, (hStream), (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstHost, srcDevice, ByteCount, hStream)) \
+	X(cuMemcpyDtoH_v2, cuMemcpyDtoH, ORDERED, 0, (NULL), (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount), (dstHost, srcDevice, ByteCount)) \
+	X(cuMemcpyDtoH_v2_ptds, cuMemcpyDtoH, ORDERED, 1, (NULL), (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount), (dstHost, srcDevice, ByteCount)) \
+	X(cuMemcpyHtoA, cuMemcpyHtoA, ORDERED, 0, (NULL), (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount), (dstArray, dstOffset, srcHost, ByteCount)) \
+	X(cuMemcpyHtoAAsync, cuMemcpyHtoAAsync, ORDERED, 0, (hStream), (CUarray dstArray, unsigned int dstOffset, const void *srcHost, unsigned int ByteCount, CUstream hStream), (dstArray, dstOffset, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoAAsync_v2, cuMemcpyHtoAAsync, ORDERED, 0, (hStream), (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream), (dstArray, dstOffset, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoAAsync_v2_ptsz, cuMemcpyHtoAAsync, ORDERED, 1, (hStream), (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream), (dstArray, dstOffset, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoA_v2, cuMemcpyHtoA, ORDERED, 0, (NULL), (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount), (dstArray, dstOffset, srcHost, ByteCount)) \
+	X(cuMemcpyHtoA_v2_ptds, cuMemcpyHtoA, ORDERED, 1, (NULL), (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount), (dstArray, dstOffset, srcHost, ByteCount)) \
+	X(cuMemcpyHtoD, cuMemcpyHtoD, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount), (dstDevice, srcHost, ByteCount)) \
+	X(cuMemcpyHtoDAsync, cuMemcpyHtoDAsync, ORDERED, 0, (hStream), (CUdeviceptr_v1 dstDevice, const void *srcHost, unsigned int ByteCount, CUstream hStream), (dstDevice, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoDAsync_v2, cuMemcpyHtoDAsync, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream), (dstDevice, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoDAsync_v2_ptsz, cuMemcpyHtoDAsync, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream), (dstDevice, srcHost, ByteCount, hStream)) \
+	X(cuMemcpyHtoD_v2, cuMemcpyHtoD, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount), (dstDevice, srcHost, ByteCount)) \
+	X(cuMemcpyHtoD_v2_ptds, cuMemcpyHtoD, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount), (dstDevice, srcHost, ByteCount)) \
+	X(cuMemcpyPeer, cuMemcpyPeer, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount), (dstDevice, dstContext, srcDevice, srcContext, ByteCount)) \
+	X(cuMemcpyPeerAsync, cuMemcpyPeerAsync, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream), (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream)) \
+	X(cuMemcpyPeerAsync_ptsz, cuMemcpyPeerAsync, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream), (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream)) \
+	X(cuMemcpyPeer_ptds, cuMemcpyPeer, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount), (dstDevice, dstContext, srcDevice, srcContext, ByteCount)) \
+	X(cuMemcpy_ptds, cuMemcpy, ORDERED, 1, (NULL), (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount)) \
+	X(cuMemsetD16, cuMemsetD16, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned short us, unsigned int N), (dstDevice, us, N)) \
+	X(cuMemsetD16Async, cuMemsetD16Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream), (dstDevice, us, N, hStream)) \
+	X(cuMemsetD16Async_ptsz, cuMemsetD16Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream), (dstDevice, us, N, hStream)) \
+	X(cuMemsetD16_v2, cuMemsetD16, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, unsigned short us, size_t N), (dstDevice, us, N)) \
+	X(cuMemsetD16_v2_ptds, cuMemsetD16, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, unsigned short us, size_t N), (dstDevice, us, N)) \
+	X(cuMemsetD2D16, cuMemsetD2D16, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned short us, unsigned int Width, unsigned int Height), (dstDevice, dstPitch, us, Width, Height)) \
+	X(cuMemsetD2D16Async, cuMemsetD2D16Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, us, Width, Height, hStream)) \
+	X(cuMemsetD2D16Async_ptsz, cuMemsetD2D16Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, us, Width, Height, hStream)) \
+	X(cuMemsetD2D16_v2, cuMemsetD2D16, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height), (dstDevice, dstPitch, us, Width, Height)) \
+	X(cuMemsetD2D16_v2_ptds, cuMemsetD2D16, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height), (dstDevice, dstPitch, us, Width, Height)) \
+	X(cuMemsetD2D32, cuMemsetD2D32, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned int ui, unsigned int Width, unsigned int Height), (dstDevice, dstPitch, ui, Width, Height)) \
+	X(cuMemsetD2D32Async, cuMemsetD2D32Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, ui, Width, Height, hStream)) \
+	X(cuMemsetD2D32Async_ptsz, cuMemsetD2D32Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, ui, Width, Height, hStream)) \
+	X(cuMemsetD2D32_v2, cuMemsetD2D32, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height), (dstDevice, dstPitch, ui, Width, Height)) \
+	X(cuMemsetD2D32_v2_ptds, cuMemsetD2D32, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height), (dstDevice, dstPitch, ui, Width, Height)) \
+	X(cuMemsetD2D8, cuMemsetD2D8, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned int dstPitch, unsigned char uc, unsigned int Width, unsigned int Height), (dstDevice, dstPitch, uc, Width, Height)) \
+	X(cuMemsetD2D8Async, cuMemsetD2D8Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, uc, Width, Height, hStream)) \
+	X(cuMemsetD2D8Async_ptsz, cuMemsetD2D8Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, uc, Width, Height, hStream)) \
+	X(cuMemsetD2D8_v2, cuMemsetD2D8, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height), (dstDevice, dstPitch, uc, Width, Height)) \
+	X(cuMemsetD2D8_v2_ptds, cuMemsetD2D8, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height), (dstDevice, dstPitch, uc, Width, Height)) \
+	X(cuMemsetD32, cuMemsetD32, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned int ui, unsigned int N), (dstDevice, ui, N)) \
+	X(cuMemsetD32Async, cuMemsetD32Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream), (dstDevice, ui, N, hStream)) \
+	X(cuMemsetD32Async_ptsz, cuMemsetD32Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream), (dstDevice, ui, N, hStream)) \
+	X(cuMemsetD32_v2, cuMemsetD32, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N)) \
+	X(cuMemsetD32_v2_ptds, cuMemsetD32, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N)) \
+	X(cuMemsetD8, cuMemsetD8, ORDERED, 0, (NULL), (CUdeviceptr_v1 dstDevice, unsigned char uc, unsigned int N), (dstDevice, uc, N)) \
+	X(cuMemsetD8Async, cuMemsetD8Async, ORDERED, 0, (hStream), (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream), (dstDevice, uc, N, hStream)) \
+	X(cuMemsetD8Async_ptsz, cuMemsetD8Async, ORDERED, 1, (hStream), (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream), (dstDevice, uc, N, hStream)) \
+	X(cuMemsetD8_v2, cuMemsetD8, ORDERED, 0, (NULL), (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N)) \
+	X(cuMemsetD8_v2_ptds, cuMemsetD8, ORDERED, 1, (NULL), (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N)) \
+	X(cuSignalExternalSemaphoresAsync, cuSignalExternalSemaphoresAsync, ORDERED, 0, (stream), (const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream), (extSemArray, paramsArray, numExtSems, stream)) \
+	X(cuSignalExternalSemaphoresAsync_ptsz, cuSignalExternalSemaphoresAsync, ORDERED, 1, (stream), (const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream), (extSemArray, paramsArray, numExtSems, stream)) \
+	X(cuStreamAddCallback, cuStreamAddCallback, ORDERED, 0, (hStream), (CUstream hStream, CUstreamCallback callback, void *userData, unsigned int flags), (hStream, callback, userData, flags)) \
+	X(cuStreamAddCallback_ptsz, cuStreamAddCallback, ORDERED, 1, (hStream), (CUstream hStream, CUstreamCallback callback, void *userData, unsigned int flags), (hStream, callback, userData, flags)) \
+	X(cuStreamAttachMemAsync, cuStreamAttachMemAsync, ORDERED, 0, (hStream), (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags)) \
+	X(cuStreamAttachMemAsync_ptsz, cuStreamAttachMemAsync, ORDERED, 1, (hStream), (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags)) \
+	X(cuStreamBatchMemOp, cuStreamBatchMemOp, ORDERED, 0, (stream), (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags), (stream, count, paramArray, flags)) \
+	X(cuStreamBatchMemOp_ptsz, cuStreamBatchMemOp, ORDERED, 1, (stream), (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags), (stream, count, paramArray, flags)) \
+	X(cuStreamBatchMemOp_v2, cuStreamBatchMemOp, ORDERED, 0, (stream), (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags), (stream, count, paramArray, flags)) \
+	X(cuStreamBatchMemOp_v2_ptsz, cuStreamBatchMemOp, ORDERED, 1, (stream), (CUstream stream, unsigned int count, CUstreamBatchMemOpParams *paramArray, unsigned int flags), (stream, count, paramArray, flags)) \
+	X(cuStreamWaitEvent, cuStreamWaitEvent, ORDERED, 0, (hStream), (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags)) \
+	X(cuStreamWaitEvent_ptsz, cuStreamWaitEvent, ORDERED, 1, (hStream), (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags)) \
+	X(cuStreamWaitValue32, cuStreamWaitValue32, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue32_ptsz, cuStreamWaitValue32, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue32_v2, cuStreamWaitValue32, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue32_v2_ptsz, cuStreamWaitValue32, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue64, cuStreamWaitValue64, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue64_ptsz, cuStreamWaitValue64, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue64_v2, cuStreamWaitValue64, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWaitValue64_v2_ptsz, cuStreamWaitValue64, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue32, cuStreamWriteValue32, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue32_ptsz, cuStreamWriteValue32, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue32_v2, cuStreamWriteValue32, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue32_v2_ptsz, cuStreamWriteValue32, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue64, cuStreamWriteValue64, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue64_ptsz, cuStreamWriteValue64, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue64_v2, cuStreamWriteValue64, ORDERED, 0, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuStreamWriteValue64_v2_ptsz, cuStreamWriteValue64, ORDERED, 1, (stream), (CUstream stream, CUdeviceptr addr, cuuint64_t value, unsigned int flags), (stream, addr, value, flags)) \
+	X(cuWaitExternalSemaphoresAsync, cuWaitExternalSemaphoresAsync, ORDERED, 0, (stream), (const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream), (extSemArray, paramsArray, numExtSems, stream)) \
+	X(cuWaitExternalSemaphoresAsync_ptsz, cuWaitExternalSemaphoresAsync, ORDERED, 1, (stream), (const CUexternalSemaphore *extSemArray, const CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS *paramsArray, unsigned int numExtSems, CUstream stream), (extSemArray, paramsArray, numExtSems, stream)) \
 	/* device memory */                                                                         \
 	X(cuMemAlloc, cuMemAlloc, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr_v1 *dptr, unsigned int bytesize), (dptr, bytesize)) \
 	X(cuMemAlloc_v2, cuMemAlloc, ALLOC, 0, (MEMORY_POINTER, MEMORY_CURRENT_DEVICE, bytesize, *dptr, bytesize), (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize)) \

@@ -15,6 +15,7 @@
 
 #include "shim.h"
 #include "gate.h"
+#include "legacy.h"
 #include "memory.h"
 #include "moves.h"
 #include "partition.h"
@@ -59,6 +60,7 @@ static void atfork_child(void)
 	contexts_forget_all();
 	partition_forget_all();
 	moves_forget_all();
+	legacy_forget_all();
 	gate_forget_all();
 }
 

@@ -50,8 +50,6 @@
 #define SHADOWS 256 /* shadows of created streams and legacy streams; a power of two */
 #define PROBE 8
 
-int moves_active;
-
 struct retired {
 	CUcontext from;
 	CUcontext to; /* its successor (the latest, for contexts retired twice) */
@@ -148,7 +146,7 @@ void moves_retire(CUcontext from, CUcontext to, CUgreenCtx to_green)
 			 RETIRED, (void *)from);
 	}
 	pthread_mutex_unlock(&moves.lock);
-	__atomic_store_n(&moves_active, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&shim_detours, DETOUR_MOVES, __ATOMIC_RELEASE);
 }
 
 void moves_forget(CUcontext ctx)
@@ -397,7 +395,7 @@ void moves_forget_all(void)
 	memset(moves.table, 0, sizeof(moves.table));
 	memset(&per_thread, 0, sizeof(per_thread));
 	moves.n = 0;
-	moves_active = 0;
+	shim_detours &= ~DETOUR_MOVES;
 	count_retired = count_moved = count_unmoved = count_refused = count_shadows = 0;
 	pthread_mutex_init(&moves.lock, NULL);
 }

@@ -16,9 +16,6 @@ struct move {
 	CUstream from;	   /* the application's stream */
 };
 
-/* Nonzero once a context of this process was retired. */
-extern SHIM_HIDDEN int moves_active;
-
 /**
  * moves_retire() - launches on streams of @from run on @to's SMs from now on.
  * @to: cuCtxFromGreenCtx(@to_green), a green context never retired before.

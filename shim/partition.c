@@ -406,6 +406,21 @@ CUresult partition_new_context(CUcontext *pctx, CUdevice dev)
 	return rc == CUDA_SUCCESS ? drv.set_current(g.ctx) : rc;
 }
 
+bool partition_green(CUcontext ctx)
+{
+	bool green = false;
+
+	if (!ctx)
+		return false;
+	pthread_mutex_lock(&lock);
+	for (int dev = 0; dev < CUSLICE_MAX_DEVICES && !green; dev++)
+		green = primaries[dev].ctx == ctx;
+	for (int i = 0; i < MAX_EXTRA && !green; i++)
+		green = extra[i].ctx == ctx;
+	pthread_mutex_unlock(&lock);
+	return green || moves_successor(ctx); /* or a stand-in retired */
+}
+
 bool partition_destroy(CUcontext ctx, CUresult *rc)
 {
 	bool ours = false;

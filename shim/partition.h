@@ -18,6 +18,9 @@ bool partition_destroy(CUcontext ctx, CUresult *rc);
  * (or was one), and cusliced moves running processes (graphs.c then keeps a
  * copy of its graphs). */
 bool partition_movable(CUcontext ctx);
+/* Whether `ctx` is a green context the partition made (a stand-in, one retired, or
+ * one made for cuCtxCreate). */
+bool partition_green(CUcontext ctx);
 /* Before a primary reset: the stand-in goes too (made again on the next retain). */
 void partition_primary_reset(CUdevice dev);
 /* Before the driver loads: join the MPS server the daemon named, if any. */

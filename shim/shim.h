@@ -47,6 +47,9 @@ enum shim_kind {
 	KIND_LAUNCH,
 	KIND_MULTI,
 	KIND_HOSTFN,
+	KIND_ORDERED,
+	KIND_STREAM_NEW,
+	KIND_STREAM_GONE,
 	KIND_GRAPH,
 	KIND_ALLOC,
 	KIND_FREE,
@@ -115,6 +118,13 @@ struct shim_config {
 };
 extern SHIM_HIDDEN struct shim_config shim_config;
 void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Work the launch paths do only once a process needs it, one load to test:
+ * moves of its launches to new SMs (moves.h), and the legacy stream's order
+ * kept in green contexts (legacy.h). */
+extern SHIM_HIDDEN unsigned shim_detours;
+#define DETOUR_MOVES 1u
+#define DETOUR_LEGACY 2u
 
 /* graphs.c: kernel nodes per executable graph, and streams under capture. */
 extern SHIM_HIDDEN unsigned shim_captures_active;

@@ -10,6 +10,7 @@
 
 #include "policy/pathfmt.h"
 #include "gate.h"
+#include "legacy.h"
 #include "moves.h"
 #include "memory.h"
 #include "stats.h"
@@ -162,6 +163,20 @@ static void write_moves(FILE *f)
 		m.retired, m.moved, m.unmoved, m.refused, m.shadows, copies, made, stayed);
 }
 
+/* The legacy stream's implicit synchronisation, kept where green contexts lack it. */
+static void write_legacy(FILE *f)
+{
+	struct legacy_stats l;
+
+	legacy_stats(&l);
+	if (!l.streams)
+		return;
+	fprintf(f,
+		"  \"legacy_order\": {\"blocking_streams\": %" PRIu64 ", \"waits\": %" PRIu64
+		"},\n",
+		l.streams, l.waits);
+}
+
 static void write_json(FILE *f)
 {
 	struct totals t = totals_sum();
@@ -184,6 +199,7 @@ static void write_json(FILE *f)
 	write_vram(f);
 	write_gate(f);
 	write_moves(f);
+	write_legacy(f);
 	write_calls(f);
 	write_resolution(f);
 	fputs("}\n", f);

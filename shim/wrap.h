@@ -10,6 +10,7 @@
 
 #include "shim.h"
 #include "gate.h"
+#include "legacy.h"
 #include "memory.h"
 #include "moves.h"
 #include "partition.h"
@@ -53,6 +54,17 @@ static inline void wrap_move(struct gate_ticket *t, bool ptsz, CUstream *slot)
 		moves_enter_slow(&t->move, ptsz, slot);
 		t->moved = t->move.to != NULL;
 	}
+}
+
+/* A launch on `stream` once the process needs detours (shim_detours): kept
+ * in order with the legacy stream, then moved; the gate's leave ends both. */
+static inline void wrap_detour(struct gate_ticket *t, unsigned detours, bool ptsz, CUstream stream,
+			       CUstream *slot)
+{
+	if (detours & DETOUR_LEGACY)
+		t->ordered = legacy_before_slow(&t->order, ptsz, stream);
+	if (detours & DETOUR_MOVES)
+		wrap_move(t, ptsz, slot);
 }
 
 /* A moved launch that the driver refused: the gate gives back what it took
@@ -101,10 +113,10 @@ WRAP_ARRAY_BYTES(CUDA_ARRAY_DESCRIPTOR_v1, 1)
 WRAP_ARRAY_BYTES(CUDA_ARRAY3D_DESCRIPTOR, d->Depth)
 WRAP_ARRAY_BYTES(CUDA_ARRAY3D_DESCRIPTOR_v1, d->Depth)
 #define wrap_array_bytes(desc) \
-	_Generic((desc),                                                                            \
-		const CUDA_ARRAY_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR,              \
-		const CUDA_ARRAY_DESCRIPTOR_v1 *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR_v1,        \
-		const CUDA_ARRAY3D_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY3D_DESCRIPTOR,          \
+	_Generic((desc), \
+		const CUDA_ARRAY_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR, \
+		const CUDA_ARRAY_DESCRIPTOR_v1 *: wrap_array_bytes_CUDA_ARRAY_DESCRIPTOR_v1, \
+		const CUDA_ARRAY3D_DESCRIPTOR *: wrap_array_bytes_CUDA_ARRAY3D_DESCRIPTOR, \
 		const CUDA_ARRAY3D_DESCRIPTOR_v1 *: wrap_array_bytes_CUDA_ARRAY3D_DESCRIPTOR_v1)(desc)
 size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 
@@ -141,7 +153,36 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 			gate_synced();                                     \
 		return wrap_result(HOOK_##sym, rc);                        \
 	}
-#define WRAP_HOSTFN WRAP_PASS
+static inline void wrap_stream_new(const CUstream *stream, unsigned flags)
+{
+	legacy_stream_created(*stream, flags);
+}
+
+/* An operation on a stream, in order with the legacy stream where the
+ * context does not keep that itself (legacy.h). */
+#define WRAP_ORDERED(sym, ptsz, extra, params, args)                       \
+	SHIM_EXPORT CUresult sym params                                    \
+	{                                                                  \
+		struct legacy_op order;                                    \
+		WRAP_RESOLVE(sym);                                         \
+		stats_count(HOOK_##sym);                                   \
+		bool ordered = legacy_before(&order, ptsz, UNPAREN extra); \
+		CUresult rc = REAL(sym) args;                              \
+		if (unlikely(ordered))                                     \
+			legacy_after_slow(&order, rc);                     \
+		return wrap_result(HOOK_##sym, rc);                        \
+	}
+#define WRAP_HOSTFN WRAP_ORDERED
+#define WRAP_STREAM_NEW(sym, ptsz, extra, params, args) \
+	WRAP_THEN(sym, params, args, wrap_stream_new(UNPAREN extra))
+#define WRAP_STREAM_GONE(sym, ptsz, extra, params, args)        \
+	SHIM_EXPORT CUresult sym params                         \
+	{                                                       \
+		WRAP_RESOLVE(sym);                              \
+		stats_count(HOOK_##sym);                        \
+		legacy_stream_destroyed(UNPAREN extra);         \
+		return wrap_result(HOOK_##sym, REAL(sym) args); \
+	}
 #define WRAP_VIEW(sym, ptsz, extra, params, args) WRAP_THEN(sym, params, args, UNPAREN extra)
 #define WRAP_CONTEXT_GONE WRAP_VIEW
 /* A reset takes the partition's stand-in with it. */
@@ -246,10 +287,11 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 		bool captured =                                                                   \
 			unlikely(__atomic_load_n(&shim_captures_active, __ATOMIC_RELAXED)) &&     \
 			graphs_stream_capturing(ptsz, stream);                                    \
-		ticket.sampling = ticket.moved = ticket.tracked = false;                          \
+		ticket.sampling = ticket.moved = ticket.tracked = ticket.ordered = false;         \
 		if (likely(!captured)) {                                                          \
-			if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)))           \
-				wrap_move(&ticket, ptsz, slot);                                   \
+			unsigned detours = __atomic_load_n(&shim_detours, __ATOMIC_RELAXED);      \
+			if (unlikely(detours))                                                    \
+				wrap_detour(&ticket, detours, ptsz, stream, slot);                \
 			gate_enter(&ticket, ptsz, stream, what, grid);                            \
 		}                                                                                 \
 		CUresult rc = REAL(sym) args;                                                     \
@@ -271,30 +313,32 @@ size_t wrap_mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *desc, unsigned levels);
 	WRAP_GRAPH_(sym, ptsz, params, args, UNPAREN extra)
 #define WRAP_GRAPH_(sym, ptsz, params, args, ...) \
 	WRAP_GRAPH_GATED(sym, ptsz, params, args, __VA_ARGS__)
-#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)                           \
-	SHIM_EXPORT CUresult sym params                                                   \
-	{                                                                                 \
-		struct gate_ticket ticket;                                                \
-		CUgraphExec launched = exec; /* the application's */                      \
-		WRAP_RESOLVE(sym);                                                        \
-		stats_count(HOOK_##sym);                                                  \
-		ticket.sampling = ticket.moved = ticket.tracked = false;                  \
-		if (unlikely(__atomic_load_n(&moves_active, __ATOMIC_RELAXED)) &&         \
-		    graphs_moving(&exec))                                                 \
-			wrap_move(&ticket, ptsz, &stream);                                \
-		gate_enter(&ticket, ptsz, stream, launched, 0);                           \
-		CUresult rc = REAL(sym) args;                                             \
-		if (unlikely(rc != CUDA_SUCCESS) && (ticket.moved || exec != launched)) { \
-			if (ticket.moved)                                                 \
-				wrap_unmove(&ticket, rc, &stream);                        \
-			graphs_stay(launched);                                            \
-			exec = launched;                                                  \
-			rc = REAL(sym) args;                                              \
-		}                                                                         \
-		gate_leave(&ticket, rc);                                                  \
-		if (rc == CUDA_SUCCESS)                                                   \
-			graphs_launched(launched);                                        \
-		return wrap_result(HOOK_##sym, rc);                                       \
+#define WRAP_GRAPH_GATED(sym, ptsz, params, args, stream, exec)                            \
+	SHIM_EXPORT CUresult sym params                                                    \
+	{                                                                                  \
+		struct gate_ticket ticket;                                                 \
+		CUgraphExec launched = exec; /* the application's */                       \
+		WRAP_RESOLVE(sym);                                                         \
+		stats_count(HOOK_##sym);                                                   \
+		ticket.sampling = ticket.moved = ticket.tracked = ticket.ordered = false;  \
+		unsigned detours = __atomic_load_n(&shim_detours, __ATOMIC_RELAXED);       \
+		if (unlikely(detours))                                                     \
+			wrap_detour(&ticket, detours & ~DETOUR_MOVES, ptsz, stream, NULL); \
+		if (unlikely(detours & DETOUR_MOVES) && graphs_moving(&exec))              \
+			wrap_move(&ticket, ptsz, &stream);                                 \
+		gate_enter(&ticket, ptsz, stream, launched, 0);                            \
+		CUresult rc = REAL(sym) args;                                              \
+		if (unlikely(rc != CUDA_SUCCESS) && (ticket.moved || exec != launched)) {  \
+			if (ticket.moved)                                                  \
+				wrap_unmove(&ticket, rc, &stream);                         \
+			graphs_stay(launched);                                             \
+			exec = launched;                                                   \
+			rc = REAL(sym) args;                                               \
+		}                                                                          \
+		gate_leave(&ticket, rc);                                                   \
+		if (rc == CUDA_SUCCESS)                                                    \
+			graphs_launched(launched);                                         \
+		return wrap_result(HOOK_##sym, rc);                                        \
 	}
 
 /* Capture ends even when the driver reports the capture invalidated. */

@@ -142,6 +142,7 @@ struct fake_ctx {
 	uint32_t slots; /* bit per group of the coarse split, bit 16 the remainder; 0: all */
 	uint32_t sms;	/* 0: all */
 	uint64_t units; /* 0: all */
+	bool green;	/* keeps no legacy-stream implicit synchronisation */
 };
 static struct fake_ctx primary_ctx[8];
 
@@ -172,12 +173,19 @@ struct fake_graph {
 	} nodes[MAX_NODES];
 };
 
+#define ORDER_STREAMS 64
+
 struct fake_stream {
 	struct fake_graph *capture; /* non-NULL while capturing */
 	CUcontext ctx;		    /* whose SMs its kernels run on */
+	/* the order of its operations: a vector clock over the first
+	 * ORDER_STREAMS streams (0 the legacy one, 1 the per-thread one) */
+	int id;
+	bool blocking;
+	uint32_t clock[ORDER_STREAMS];
 };
 
-static struct fake_stream legacy_stream, per_thread_stream;
+static struct fake_stream legacy_stream = {.id = 0}, per_thread_stream = {.id = 1};
 
 struct allocation {
 	uint64_t address;
@@ -772,7 +780,8 @@ EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *green, CUdevResourceDesc desc, CUde
 	    !(flags & CU_GREEN_CTX_DEFAULT_STREAM))
 		return CUDA_ERROR_INVALID_VALUE;
 	struct fake_ctx *c = calloc(1, sizeof(*c));
-	*c = (struct fake_ctx){.device = dev, .slots = d->slots, .sms = d->sms, .units = d->units};
+	*c = (struct fake_ctx){
+		.device = dev, .slots = d->slots, .sms = d->sms, .units = d->units, .green = true};
 	*green = (CUgreenCtx)c;
 	return CUDA_SUCCESS;
 }
@@ -839,13 +848,85 @@ static CUcontext stream_ctx(const struct fake_stream *fs)
 	return fs == &per_thread_stream || fs == &legacy_stream || !fs->ctx ? current_ctx : fs->ctx;
 }
 
-static CUresult stream_create(CUstream *ps, CUcontext ctx)
+/*
+ * The order of stream operations (kernels, copies, event records and waits,
+ * host functions, graphs), so tests can ask whether one operation is ordered
+ * after another. An operation on the legacy stream comes after every earlier
+ * one on the context's blocking streams (created without
+ * CU_STREAM_NON_BLOCKING, and the per-thread stream), and one on those after
+ * every earlier one on the legacy stream, except in a green context: as
+ * measured on an H100, a green context keeps no such implicit
+ * synchronisation. A stream that waits for an event comes after what the
+ * event was recorded behind.
+ */
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fake_stream *order_streams[ORDER_STREAMS] = {&legacy_stream, &per_thread_stream};
+static int order_count = 2;
+static __thread struct fake_stream *last_op_stream;
+static __thread uint32_t last_op_seq;
+
+static void clock_merge(uint32_t *into, const uint32_t *from)
+{
+	for (int i = 0; i < ORDER_STREAMS; i++)
+		if (from[i] > into[i])
+			into[i] = from[i];
+}
+
+/* One more operation on `fs`, queued in context `ctx`. */
+static void order_op(struct fake_stream *fs)
+{
+	const struct fake_ctx *c = (const struct fake_ctx *)stream_ctx(fs);
+	bool blocking = fs == &per_thread_stream || fs->blocking;
+
+	pthread_mutex_lock(&order_lock);
+	if (!c || !c->green) {
+		if (fs == &legacy_stream) {
+			for (int i = 1; i < order_count; i++)
+				if (order_streams[i] == &per_thread_stream ||
+				    (order_streams[i]->blocking &&
+				     order_streams[i]->ctx == (CUcontext)c))
+					clock_merge(fs->clock, order_streams[i]->clock);
+		} else if (blocking) {
+			clock_merge(fs->clock, legacy_stream.clock);
+		}
+	}
+	if (fs->id < ORDER_STREAMS)
+		fs->clock[fs->id]++;
+	last_op_stream = fs;
+	last_op_seq = fs->id < ORDER_STREAMS ? fs->clock[fs->id] : 0;
+	pthread_mutex_unlock(&order_lock);
+}
+
+/* The last operation this thread queued, as a token for fakecuda_ordered_after(). */
+EXPORT uint64_t fakecuda_last_op(void)
+{
+	return last_op_stream ? (uint64_t)last_op_stream->id << 32 | last_op_seq : 0;
+}
+
+/* Whether the last operation this thread queued comes after operation `token`. */
+EXPORT int fakecuda_ordered_after(uint64_t token)
+{
+	uint32_t id = token >> 32, seq = (uint32_t)token;
+
+	pthread_mutex_lock(&order_lock);
+	int after = last_op_stream && id < ORDER_STREAMS && last_op_stream->clock[id] >= seq;
+	pthread_mutex_unlock(&order_lock);
+	return after;
+}
+
+static CUresult stream_create(CUstream *ps, CUcontext ctx, bool blocking)
 {
 	REQUIRE_INIT();
 	if (!ps)
 		return CUDA_ERROR_INVALID_VALUE;
 	struct fake_stream *fs = calloc(1, sizeof(struct fake_stream));
 	fs->ctx = ctx;
+	fs->blocking = blocking;
+	pthread_mutex_lock(&order_lock);
+	fs->id = order_count < ORDER_STREAMS ? order_count : ORDER_STREAMS;
+	if (order_count < ORDER_STREAMS)
+		order_streams[order_count++] = fs;
+	pthread_mutex_unlock(&order_lock);
 	*ps = (CUstream)fs;
 	return CUDA_SUCCESS;
 }
@@ -853,7 +934,13 @@ static CUresult stream_create(CUstream *ps, CUcontext ctx)
 EXPORT CUresult cuStreamCreate(CUstream *ps, unsigned int flags)
 {
 	COUNT();
-	return stream_create(ps, current_ctx);
+	return stream_create(ps, current_ctx, !(flags & CU_STREAM_NON_BLOCKING));
+}
+
+EXPORT CUresult cuStreamCreateWithPriority(CUstream *ps, unsigned int flags, int priority)
+{
+	COUNT();
+	return stream_create(ps, current_ctx, !(flags & CU_STREAM_NON_BLOCKING));
 }
 
 EXPORT CUresult cuGreenCtxStreamCreate(CUstream *ps, CUgreenCtx green, unsigned int flags,
@@ -862,7 +949,7 @@ EXPORT CUresult cuGreenCtxStreamCreate(CUstream *ps, CUgreenCtx green, unsigned 
 	COUNT();
 	if (!green || !(flags & CU_STREAM_NON_BLOCKING))
 		return CUDA_ERROR_INVALID_VALUE;
-	return stream_create(ps, (CUcontext)green);
+	return stream_create(ps, (CUcontext)green, false);
 }
 
 EXPORT CUresult cuStreamGetCtx(CUstream s, CUcontext *pctx)
@@ -890,7 +977,10 @@ EXPORT CUresult cuStreamDestroy_v2(CUstream s)
 {
 	COUNT();
 	REQUIRE_INIT();
-	free(s);
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
+		return CUDA_ERROR_INVALID_HANDLE;
+	/* kept: the order of the operations queued on it still counts */
+	((struct fake_stream *)s)->blocking = false;
 	return CUDA_SUCCESS;
 }
 
@@ -1105,6 +1195,7 @@ static CUresult launch(CUfunction f, CUstream s, bool ptsz)
 		return CUDA_ERROR_INVALID_CONTEXT;
 	for (uint64_t queued = launch_ns ? now_ns() + launch_ns : 0; now_ns() < queued;)
 		; /* the host submitting the launch */
+	order_op(fs);
 	gpu_run(k->duration_ns, stream_ctx(fs));
 	hold_reached(last_start_ns);
 	if (strncmp(k->name, "fault", 5) == 0)
@@ -1186,6 +1277,7 @@ static CUresult host_func(CUstream s, CUhostFn fn, void *data, bool ptsz)
 	struct fake_stream *fs = stream_of(s, ptsz);
 	if (fs->capture)
 		return graph_add(fs->capture, CU_GRAPH_NODE_TYPE_HOST, 0, NULL);
+	order_op(fs);
 	gpu_wait();
 	fn(data);
 	return CUDA_SUCCESS;
@@ -1423,6 +1515,7 @@ static CUresult graph_launch(CUgraphExec exec, CUstream s, bool ptsz)
 	struct fake_graph *g = (struct fake_graph *)exec;
 	if (fs->capture)
 		return CUDA_ERROR_NOT_SUPPORTED;
+	order_op(fs);
 	/* as measured on an H100: a kernel node runs in its own context,
 	 * whatever the stream and wherever the graph was instantiated */
 	CUcontext where = g->ctx ? g->ctx : stream_ctx(fs);
@@ -1736,10 +1829,12 @@ EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray handle)
 	return mem_free((uint64_t)(uintptr_t)handle);
 }
 
+/* Synchronous copies are operations on the legacy stream. */
 EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
 {
 	COUNT();
 	REQUIRE_INIT();
+	order_op(&legacy_stream);
 	return CUDA_SUCCESS;
 }
 
@@ -1747,15 +1842,20 @@ EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
 {
 	COUNT();
 	REQUIRE_INIT();
+	order_op(&legacy_stream);
 	memset(dst, 0, n);
 	return CUDA_SUCCESS;
 }
 
 /* ---- events: the simulated time at which the stream reaches them -------- */
 
+#define EVENT_MAGIC 0x45564e54u /* "EVNT" */
+
 struct fake_event {
+	uint32_t magic; /* EVENT_MAGIC while it exists */
 	uint64_t at_ns;
-	CUcontext ctx; /* it may be recorded on streams of this context only */
+	CUcontext ctx;		       /* it may be recorded on streams of this context only */
+	uint32_t clock[ORDER_STREAMS]; /* what it was recorded behind */
 };
 
 EXPORT CUresult cuEventCreate(CUevent *e, unsigned int flags)
@@ -1763,6 +1863,7 @@ EXPORT CUresult cuEventCreate(CUevent *e, unsigned int flags)
 	COUNT();
 	REQUIRE_INIT();
 	struct fake_event *fe = calloc(1, sizeof(struct fake_event));
+	fe->magic = EVENT_MAGIC;
 	fe->ctx = current_ctx;
 	*e = (CUevent)fe;
 	return CUDA_SUCCESS;
@@ -1771,6 +1872,8 @@ EXPORT CUresult cuEventCreate(CUevent *e, unsigned int flags)
 EXPORT CUresult cuEventDestroy_v2(CUevent e)
 {
 	COUNT();
+	if (e)
+		((struct fake_event *)e)->magic = 0;
 	free(e);
 	return CUDA_SUCCESS;
 }
@@ -1927,15 +2030,30 @@ EXPORT CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attribute,
 	return CUDA_ERROR_INVALID_VALUE;
 }
 
+/* A handle that is no event: the real driver crashes on one, and so do we. */
+static void event_check(const char *what, CUevent e)
+{
+	if (e && ((const struct fake_event *)e)->magic != EVENT_MAGIC) {
+		fprintf(stderr, "fakecuda: %s of %p, which is no event\n", what, (void *)e);
+		abort();
+	}
+}
+
 static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 {
 	REQUIRE_INIT();
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
+	event_check("cuEventRecord", e);
 	/* as the driver: the event and the stream must be of one context */
 	CUcontext sctx = stream_ctx(stream_of(s, ptsz)), ectx = ((struct fake_event *)e)->ctx;
 	if (sctx && ectx && sctx != ectx)
 		return CUDA_ERROR_INVALID_CONTEXT;
+	struct fake_stream *fs = stream_of(s, ptsz);
+	order_op(fs);
+	pthread_mutex_lock(&order_lock);
+	memcpy(((struct fake_event *)e)->clock, fs->clock, sizeof(fs->clock));
+	pthread_mutex_unlock(&order_lock);
 	/* the event completes once this process's work before it is done and the
 	 * GPU is free for it, as a real one completes when its context runs */
 	uint64_t at = now_ns(), end = __atomic_load_n(&my_last_end_ns, __ATOMIC_RELAXED);
@@ -1953,20 +2071,32 @@ static CUresult event_record(CUevent e, CUstream s, bool ptsz)
 }
 
 /* A stream waiting for an event: the simulated GPU runs this process's work
- * in the order it is queued, so it only checks the handles (the event may be
- * of another context). */
+ * in the order it is queued, so only the order of operations follows it (the
+ * event may be of another context). */
+static CUresult stream_wait(CUstream s, CUevent e, bool ptsz)
+{
+	REQUIRE_INIT();
+	if (!e)
+		return CUDA_ERROR_INVALID_HANDLE;
+	event_check("cuStreamWaitEvent", e);
+	struct fake_stream *fs = stream_of(s, ptsz);
+	order_op(fs);
+	pthread_mutex_lock(&order_lock);
+	clock_merge(fs->clock, ((struct fake_event *)e)->clock);
+	pthread_mutex_unlock(&order_lock);
+	return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags)
 {
 	COUNT();
-	REQUIRE_INIT();
-	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+	return stream_wait(s, e, false);
 }
 
 EXPORT CUresult cuStreamWaitEvent_ptsz(CUstream s, CUevent e, unsigned int flags)
 {
 	COUNT();
-	REQUIRE_INIT();
-	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+	return stream_wait(s, e, true);
 }
 
 EXPORT CUresult cuEventRecord(CUevent e, CUstream s)

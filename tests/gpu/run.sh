@@ -147,10 +147,13 @@ enforce_check
 
 # SM partitions: a 4-group (32-SM) partition holds the runtime's context on
 # every thread (the driver reports 32 SMs; kernels ran on 32 distinct SMs),
-# 16 threads sharing it get every result right, and PyTorch, torch.compile,
+# 16 threads sharing it get every result right, the legacy stream keeps its
+# implicit synchronisation with blocking streams as it does on the whole GPU
+# (where the non-blocking control shows a missing order is caught), and
+# PyTorch, torch.compile,
 # a CUDA graph and a backward pass give the same results as on the whole GPU.
 partition_check() {
-	local w r t same
+	local w r t o ow same
 	if [ ! -x "$build/tests/gpu/smcheck" ]; then
 		echo "FAIL partition: $build/tests/gpu/smcheck was not built"
 		failed=1
@@ -159,6 +162,8 @@ partition_check() {
 	w=$("$python" -c "import time; s = time.monotonic() + 1; print(s, s + 0.5)")
 	r=$("$build/tools/cuslice" run --sm-groups 0-3 -- "$build/tests/gpu/smcheck" $w 2>&1 | tail -1)
 	t=$("$build/tools/cuslice" run --sm-groups 0-3 -- "$build/tests/gpu/smcheck" threads 16 2>&1 | tail -1)
+	ow=$("$build/tests/gpu/smcheck" order 2>&1 | tail -1)
+	o=$("$build/tools/cuslice" run --sm-groups 0-3 -- "$build/tests/gpu/smcheck" order 2>&1 | tail -1)
 	"$python" "$here/partition_torch.py" "$out/whole.pt" >"$out/partition-whole.log" 2>&1
 	"$build/tools/cuslice" run --sm-groups 0-3 -- "$python" "$here/partition_torch.py" \
 		"$out/part.pt" >"$out/partition-part.log" 2>&1
@@ -166,11 +171,11 @@ partition_check() {
 import torch
 a, b = torch.load('$out/whole.pt'), torch.load('$out/part.pt')
 print(all(torch.equal(a[k], b[k]) for k in a) and sorted(a) == sorted(b))" 2>&1 | tail -1)
-	case "$r $t $same" in
-	*'"context_sms": 32,'*'"sms_used": 32,'*'"wrong": 0, "error": 0'*True)
-		echo "PASS partition: 32 SMs held ($r); 16 threads: $t; torch results equal" ;;
+	case "$r $t $o $same" in
+	*'"context_sms": 32,'*'"sms_used": 32,'*'"wrong": 0, "error": 0'*'"blocking_legacy": 0, "legacy_blocking": 0, "copy": 0,'*True)
+		echo "PASS partition: 32 SMs held ($r); 16 threads: $t; legacy-stream order: $o (whole GPU: $ow); torch results equal" ;;
 	*)
-		echo "FAIL partition: smcheck: $r; threads: $t; torch equal: $same"
+		echo "FAIL partition: smcheck: $r; threads: $t; legacy-stream order: $o (whole GPU: $ow); torch equal: $same"
 		failed=1 ;;
 	esac
 }

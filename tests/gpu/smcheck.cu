@@ -9,6 +9,15 @@
 //                            at once: each launches, copies, records events,
 //                            makes and destroys streams, and checks every
 //                            result; prints JSON
+//   smcheck order            the legacy stream's implicit synchronisation:
+//                            a kernel on a blocking stream, one on the
+//                            legacy stream reading its result, and a third
+//                            on the blocking stream checking that; the
+//                            reverse; a synchronous copy after a kernel on
+//                            the blocking stream; and, as the control that
+//                            shows a missing order is seen, the first with
+//                            a non-blocking stream. Prints JSON: how many of
+//                            each kind's rounds were wrong
 //   smcheck fault [SECONDS]  one kernel writes to an illegal address, SECONDS
 //                            after CUDA is initialised (0); prints the error
 //                            the synchronisation gives and the pid
@@ -213,6 +222,50 @@ static int threads(int count)
 	return bad.load() || e != cudaSuccess;
 }
 
+/* Rounds of `a`, `b`, `a` where each kernel reads the one before's result: how many were wrong. */
+static int ordered(cudaStream_t a, cudaStream_t b, int *x, int *y, int *wrong, int rounds)
+{
+	int host = -1;
+
+	cudaMemset(wrong, 0, sizeof(int));
+	cudaDeviceSynchronize();
+	for (int i = 0; i < rounds; i++) {
+		slow_set<<<1, 1, 0, a>>>(x, i, 100000); /* ~50 us: long enough to be overtaken */
+		add_one<<<1, 1, 0, b>>>(x, y);
+		expect<<<1, 1, 0, a>>>(y, i + 1, wrong);
+	}
+	cudaDeviceSynchronize();
+	cudaMemcpy(&host, wrong, sizeof(int), cudaMemcpyDeviceToHost);
+	return host;
+}
+
+static int order(void)
+{
+	const int rounds = 300;
+	int *x, *y, *wrong, copied_wrong = 0;
+	cudaStream_t blocking, nonblocking;
+
+	cudaMalloc(&x, sizeof(int));
+	cudaMalloc(&y, sizeof(int));
+	cudaMalloc(&wrong, sizeof(int));
+	cudaStreamCreate(&blocking);
+	cudaStreamCreateWithFlags(&nonblocking, cudaStreamNonBlocking);
+	int to_legacy = ordered(blocking, 0, x, y, wrong, rounds);
+	int from_legacy = ordered(0, blocking, x, y, wrong, rounds);
+	for (int i = 0; i < rounds; i++) {
+		int host = -1;
+		slow_set<<<1, 1, 0, blocking>>>(x, i, 100000);
+		cudaMemcpy(&host, x, sizeof(int), cudaMemcpyDeviceToHost);
+		copied_wrong += host != i;
+	}
+	int control = ordered(nonblocking, 0, x, y, wrong, rounds);
+	cudaError_t e = cudaDeviceSynchronize();
+	printf("{\"rounds\": %d, \"blocking_legacy\": %d, \"legacy_blocking\": %d, \"copy\": %d, "
+	       "\"control_nonblocking\": %d, \"error\": %d}\n",
+	       rounds, to_legacy, from_legacy, copied_wrong, control, (int)e);
+	return to_legacy || from_legacy || copied_wrong || e != cudaSuccess;
+}
+
 static int fault(double delay)
 {
 	int *p = (int *)0x10;
@@ -301,10 +354,12 @@ int main(int argc, char **argv)
 		return follow(atof(argv[2]));
 	if (argc >= 3 && strcmp(argv[1], "threads") == 0)
 		return threads(atoi(argv[2]));
+	if (argc >= 2 && strcmp(argv[1], "order") == 0)
+		return order();
 	if (argc >= 2 && strcmp(argv[1], "fault") == 0)
 		return fault(argc >= 3 ? atof(argv[2]) : 0);
 	if (argc >= 3)
 		return timed(atof(argv[1]), atof(argv[2]));
-	fprintf(stderr, "usage: smcheck START END | threads N | fault [SECONDS] | follow SECONDS\n");
+	fprintf(stderr, "usage: smcheck START END | threads N | order | fault [SECONDS] | follow SECONDS\n");
 	return 2;
 }

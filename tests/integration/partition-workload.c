@@ -15,6 +15,16 @@
  * runtime does it: taken through the driver's private interface, set
  * current, and only then retained.
  *
+ *   partition-workload KERNELS KERNEL_US order
+ *
+ * then asks fakecuda, pattern by pattern, whether an operation is ordered
+ * after the one before it as the legacy stream's implicit synchronisation
+ * orders them: a kernel on a blocking stream, then a kernel on the legacy
+ * stream, a synchronous copy, an event recorded on the legacy stream; a
+ * kernel on the legacy stream, then one on the blocking stream; the same
+ * with the per-thread stream; and, as the control, a kernel on a
+ * non-blocking stream then one on the legacy stream (0: not ordered).
+ *
  *   partition-workload KERNELS KERNEL_US follow MS
  *
  * then launches for MS milliseconds, one kernel every half millisecond on
@@ -31,6 +41,7 @@
 #include <cuda.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +50,8 @@
 unsigned fakecuda_current_sms(void);
 unsigned fakecuda_current_slots(void);
 unsigned fakecuda_last_slots(void);
+uint64_t fakecuda_last_op(void);
+int fakecuda_ordered_after(uint64_t token);
 CUcontext fakecuda_runtime_primary(int dev);
 
 #define CHECK(call)                                                                               \
@@ -147,6 +160,44 @@ static void follow(CUfunction kernel, double ms)
 	       (int)cuCtxSynchronize());
 }
 
+/* Whether `second` on its stream is ordered after `first` on its own. */
+static int ordered(CUfunction kernel, CUstream first, CUstream second)
+{
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, first, NULL, NULL));
+	uint64_t token = fakecuda_last_op();
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, second, NULL, NULL));
+	return fakecuda_ordered_after(token);
+}
+
+static void order(CUfunction kernel)
+{
+	CUstream blocking, nonblocking;
+	CUdeviceptr d;
+	CUevent e;
+	int host;
+
+	CHECK(cuStreamCreate(&blocking, 0));
+	CHECK(cuStreamCreate(&nonblocking, CU_STREAM_NON_BLOCKING));
+	CHECK(cuEventCreate(&e, CU_EVENT_DISABLE_TIMING));
+	CHECK(cuMemAlloc(&d, sizeof(host)));
+	printf("blocking_legacy %d\n", ordered(kernel, blocking, CU_STREAM_LEGACY));
+	printf("legacy_blocking %d\n", ordered(kernel, NULL, blocking));
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, blocking, NULL, NULL));
+	uint64_t token = fakecuda_last_op();
+	CHECK(cuMemcpyDtoH(&host, d, sizeof(host)));
+	printf("copy %d\n", fakecuda_ordered_after(token));
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, blocking, NULL, NULL));
+	token = fakecuda_last_op();
+	CHECK(cuEventRecord(e, NULL));
+	printf("event %d\n", fakecuda_ordered_after(token));
+	printf("per_thread_legacy %d\n", ordered(kernel, CU_STREAM_PER_THREAD, NULL));
+	printf("legacy_per_thread %d\n", ordered(kernel, NULL, CU_STREAM_PER_THREAD));
+	printf("control %d\n", ordered(kernel, nonblocking, NULL));
+	CHECK(cuStreamDestroy(blocking));
+	CHECK(cuStreamDestroy(nonblocking));
+	printf("after_destroy %d\n", ordered(kernel, CU_STREAM_PER_THREAD, NULL));
+}
+
 int main(int argc, char **argv)
 {
 	CUdevice dev;
@@ -194,6 +245,12 @@ int main(int argc, char **argv)
 	CHECK(cuModuleLoadData(&module, image));
 	CHECK(cuModuleGetFunction(&kernel, module, "kernel"));
 	CHECK(cuModuleGetFunction(&fault, module, "fault"));
+	if (argc > 3 && strcmp(argv[3], "order") == 0) {
+		order(kernel);
+		fflush(stdout);
+		CHECK(cuDevicePrimaryCtxRelease(dev));
+		return 0;
+	}
 	if (argc > 4 && strcmp(argv[3], "follow") == 0) {
 		follow(kernel, atof(argv[4]));
 		fflush(stdout);

@@ -1033,6 +1033,31 @@ static void test_running_process_moves(void **state_)
 	moves_with(true, false);
 }
 
+/* The legacy stream's implicit synchronisation in a partition. fakecuda, as
+ * an H100, keeps none in a green context, so each pattern is ordered only by
+ * the shim's events: a blocking stream then the legacy stream (a kernel, a
+ * synchronous copy, an event record), the legacy stream then a blocking
+ * stream, the per-thread stream both ways (also once the blocking streams
+ * are gone). A non-blocking stream, the control, stays unordered. */
+static void test_legacy_stream_order(void **state_)
+{
+	static const char *const ordered[] = {
+		"blocking_legacy",   "legacy_blocking",	  "copy",	  "event",
+		"per_thread_legacy", "legacy_per_thread", "after_destroy"};
+	char text[2048];
+	int out;
+	char *argv[] = {(char *)harness_path("PARTITION_WORKLOAD"), "1", "50", "order", NULL};
+
+	pid_t pid = spawn_in("a", &out, argv);
+	partition_result(pid, out, text, sizeof(text));
+	if (harness_value(text, "sms") != 56)
+		fail_msg("not in its 56-SM partition:\n%s", text);
+	for (size_t i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++)
+		if (harness_value(text, ordered[i]) != 1)
+			fail_msg("%s: not ordered in a partition:\n%s", ordered[i], text);
+	assert_int_equal((int)harness_value(text, "control"), 0);
+}
+
 /* cusliced --move-running off: a changed grant is for new processes only. */
 static void test_running_process_kept(void **state_)
 {
@@ -1381,6 +1406,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dead_turn_taker, stop_holders),
 		cmocka_unit_test_teardown(test_spatial_partitions, stop_holders),
 		cmocka_unit_test_teardown(test_running_process_moves, stop_holders),
+		cmocka_unit_test(test_legacy_stream_order),
 		cmocka_unit_test_teardown(test_running_process_kept, stop_holders),
 		cmocka_unit_test_teardown(test_mps_restarted, stop_holders),
 		cmocka_unit_test_teardown(test_mps_fault, stop_holders),
