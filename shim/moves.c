@@ -300,6 +300,7 @@ void moves_enter_slow(struct move *m, bool ptsz, CUstream *stream)
 	CUgreenCtx green = NULL;
 	struct shadow *sh;
 
+	m->to = NULL; /* not moved, unless said below */
 	if (s == CU_STREAM_PER_THREAD || (!s && ptsz))
 		s = CU_STREAM_PER_THREAD;
 	else if (!s)

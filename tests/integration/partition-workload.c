@@ -31,7 +31,10 @@
  * each of: a stream it created, the legacy stream, its per-thread stream,
  * a graph (captured on the created stream) launched there, a graph captured
  * and instantiated anew each time, and a graph whose kernel node was set
- * again (cuGraphExecKernelNodeSetParams) before it started. It prints
+ * again (cuGraphExecKernelNodeSetParams) before it started; and a kernel
+ * on the legacy stream from a new thread that retains the primary context
+ * and makes it current, its stack first filled with garbage (a launch the shim need not
+ * move must not act on what it finds there). It prints
  * "following" when it starts, and at the end, per kind, the groups the first
  * and the last kernel ran on and when (CLOCK_MONOTONIC milliseconds) the
  * groups first changed (0: never); whether the current context is still the
@@ -94,13 +97,39 @@ static CUgraphExec captured(CUfunction kernel, CUstream s)
 	return exec;
 }
 
+/* Fills this much of the stack below the caller with ones. */
+static __attribute__((noinline)) void dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+
+	memset((void *)junk, 0xff, sizeof(junk));
+}
+
+/* A new thread's kernel on the legacy stream: the groups it ran on. */
+static void *new_thread_kernel(void *arg)
+{
+	static unsigned slots;
+
+	CUcontext ctx;
+
+	dirty_stack();
+	CHECK(cuDevicePrimaryCtxRetain(&ctx, 0)); /* the stand-in of the moment */
+	CHECK(cuCtxSetCurrent(ctx));
+	/* (FAKECUDA_FUNCTIONS_STAY refuses it after a move: the module is the old context's) */
+	slots = cuLaunchKernel((CUfunction)arg, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL) ==
+				CUDA_SUCCESS
+			? fakecuda_last_slots()
+			: 0;
+	return &slots;
+}
+
 /* Launches on a created stream, the legacy and per-thread streams and
  * graphs for `ms`, watching the groups each kernel runs on. */
 static void follow(CUfunction kernel, double ms)
 {
-	enum { KINDS = 6 };
-	static const char *const kinds[KINDS] = {"stream", "legacy",	"per_thread",
-						 "graph",  "graph_new", "graph_edited"};
+	enum { KINDS = 7 };
+	static const char *const kinds[KINDS] = {"stream",    "legacy",	      "per_thread", "graph",
+						 "graph_new", "graph_edited", "new_thread"};
 	unsigned first[KINDS] = {0}, last[KINDS] = {0};
 	double moved_at[KINDS] = {0};
 	CUstream s;
@@ -139,10 +168,18 @@ static void follow(CUfunction kernel, double ms)
 				CHECK(cuGraphExecDestroy(fresh));
 			} else if (k == 5) {
 				CHECK(cuGraphLaunch(edited, s));
+			} else if (k == 6) {
+				pthread_t t;
+				void *slots;
+				pthread_create(&t, NULL, new_thread_kernel, kernel);
+				pthread_join(t, &slots);
+				if (*(unsigned *)slots)
+					last[k] = *(unsigned *)slots;
 			} else {
 				CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, on, NULL, NULL));
 			}
-			last[k] = fakecuda_last_slots();
+			if (k != 6)
+				last[k] = fakecuda_last_slots();
 			if (!first[k])
 				first[k] = last[k];
 			if (last[k] != first[k] && !moved_at[k])
