@@ -52,6 +52,19 @@ tenant_run() {
 	sh -c "echo \$\$ > $cg/$parent/$group/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock ${BENCH_ENV:-} $*"
 }
 last() { tail -1; }
+# torch_equal FILE: JSON, per result saved by partition_torch.py, whether FILE's
+# equals the whole GPU's ($rt/whole.pt); {"error": ...} where either is missing
+torch_equal() {
+	"$python" - "$rt/whole.pt" "$1" <<'PY' 2>/dev/null || echo '{"error": "python failed"}'
+import json, sys
+try:
+    import torch
+    a, b = torch.load(sys.argv[1]), torch.load(sys.argv[2])
+    print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))
+except Exception as e:
+    print(json.dumps({"error": str(e)}))
+PY
+}
 mps_control=$(command -v nvidia-cuda-mps-control || echo /usr/local/nvidia/bin/nvidia-cuda-mps-control)
 
 # ---- spatial: disjoint partitions planned by cusliced
@@ -75,10 +88,7 @@ r=$(tenant_run a "$smcheck" threads 16 | last)
 record "{\"test\": \"threads\", \"result\": $r}"
 "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/whole.pt" >"$out/torch-whole.log" 2>&1
 tenant_run a "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/part.pt" >"$out/torch-part.log" 2>&1
-same=$("$python" -c "
-import torch, json
-a, b = torch.load('$rt/whole.pt'), torch.load('$rt/part.pt')
-print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))" 2>&1 | tail -1)
+same=$(torch_equal "$rt/part.pt")
 record "{\"test\": \"torch-equal\", \"tenant_sms\": 56, \"result\": $same}"
 fi
 
@@ -123,10 +133,7 @@ cli set "/$parent/a" --sm 56 >/dev/null # after its first matmul
 for i in $(seq 600); do [ "$(pauses)" = 2 ] && break; sleep 0.1; done
 cli set "/$parent/a" --sm 16 >/dev/null # between capturing its graph and replaying it
 wait $torch_pid
-same=$("$python" -c "
-import torch, json
-a, b = torch.load('$rt/whole.pt'), torch.load('$rt/moved.pt')
-print(json.dumps({k: bool(torch.equal(a[k], b[k])) for k in a}))" 2>&1 | tail -1)
+same=$(torch_equal "$rt/moved.pt")
 record "{\"test\": \"torch-equal-moved\", \"result\": $same, \"last_move\": $(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")}"
 cli set "/$parent/a" --sm 56 >/dev/null
 fi
