@@ -323,19 +323,29 @@ static void watch_start(uint32_t epoch)
 			 "this process keeps the ones it has");
 }
 
+/* Whether `ctx` is a device's stand-in, or was one (or, with `extras`, a
+ * green context made for cuCtxCreate). */
+static bool made_here(CUcontext ctx, bool extras)
+{
+	bool found = false;
+
+	if (!ctx)
+		return false;
+	pthread_mutex_lock(&lock);
+	for (int dev = 0; dev < CUSLICE_MAX_DEVICES && !found; dev++)
+		found = primaries[dev].ctx == ctx;
+	for (int i = 0; extras && i < MAX_EXTRA && !found; i++)
+		found = extra[i].ctx == ctx;
+	pthread_mutex_unlock(&lock);
+	return found || moves_successor(ctx); /* retired */
+}
+
 bool partition_movable(CUcontext ctx)
 {
 	struct cuslice_segment *seg = tenant_segment();
-	bool movable = false;
 
-	if (!ctx || !seg ||
-	    !(__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & CUSLICE_SEGMENT_MOVES))
-		return false;
-	pthread_mutex_lock(&lock);
-	for (int dev = 0; dev < CUSLICE_MAX_DEVICES && !movable; dev++)
-		movable = primaries[dev].ctx == ctx;
-	pthread_mutex_unlock(&lock);
-	return movable || moves_successor(ctx); /* a stand-in, or one retired */
+	return seg && (__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & CUSLICE_SEGMENT_MOVES) &&
+	       made_here(ctx, false);
 }
 
 /* The segment's epoch of partition changes (0 in a segment without one). */
@@ -408,17 +418,7 @@ CUresult partition_new_context(CUcontext *pctx, CUdevice dev)
 
 bool partition_green(CUcontext ctx)
 {
-	bool green = false;
-
-	if (!ctx)
-		return false;
-	pthread_mutex_lock(&lock);
-	for (int dev = 0; dev < CUSLICE_MAX_DEVICES && !green; dev++)
-		green = primaries[dev].ctx == ctx;
-	for (int i = 0; i < MAX_EXTRA && !green; i++)
-		green = extra[i].ctx == ctx;
-	pthread_mutex_unlock(&lock);
-	return green || moves_successor(ctx); /* or a stand-in retired */
+	return made_here(ctx, true);
 }
 
 bool partition_destroy(CUcontext ctx, CUresult *rc)
