@@ -128,18 +128,29 @@ void graphs_capture_ended(bool ptsz, CUstream stream, CUresult rc)
 		;
 }
 
+/* The nodes of `graph` (*n of them; free() them), or NULL. */
+static CUgraphNode *nodes_of(CUgraph graph, size_t *n)
+{
+	CUgraphNode *nodes = NULL;
+
+	*n = 0;
+	if (!drv.get_nodes || !drv.node_type || drv.get_nodes(graph, NULL, n) != CUDA_SUCCESS)
+		return NULL;
+	nodes = calloc(*n ? *n : 1, sizeof(*nodes));
+	if (nodes && drv.get_nodes(graph, nodes, n) != CUDA_SUCCESS) {
+		free(nodes);
+		nodes = NULL;
+	}
+	return nodes;
+}
+
 static uint64_t count_kernels(CUgraph graph, int depth)
 {
-	size_t n = 0;
+	size_t n;
 	uint64_t kernels = 0;
+	CUgraphNode *nodes = depth <= MAX_DEPTH ? nodes_of(graph, &n) : NULL;
 
-	if (depth > MAX_DEPTH || !drv.get_nodes || !drv.node_type ||
-	    drv.get_nodes(graph, NULL, &n) != CUDA_SUCCESS || n == 0)
-		return 0;
-	CUgraphNode *nodes = calloc(n, sizeof(*nodes));
-	if (!nodes || drv.get_nodes(graph, nodes, &n) != CUDA_SUCCESS)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; nodes && i < n; i++) {
 		CUgraphNodeType type;
 		CUgraph child;
 		if (drv.node_type(nodes[i], &type) != CUDA_SUCCESS)
@@ -299,11 +310,10 @@ void graphs_forget(CUgraphExec exec)
  * false where one names no CUkernel or the driver refused. */
 static bool retarget(CUgraph graph, CUcontext to, int depth)
 {
-	size_t n = 0;
-	bool ok = depth <= MAX_DEPTH && drv.get_nodes(graph, NULL, &n) == CUDA_SUCCESS;
-	CUgraphNode *nodes = ok ? calloc(n ? n : 1, sizeof(*nodes)) : NULL;
+	size_t n;
+	CUgraphNode *nodes = depth <= MAX_DEPTH ? nodes_of(graph, &n) : NULL;
+	bool ok = nodes != NULL;
 
-	ok = nodes && drv.get_nodes(graph, nodes, &n) == CUDA_SUCCESS;
 	for (size_t i = 0; ok && i < n; i++) {
 		CUgraphNodeType type;
 		CUDA_KERNEL_NODE_PARAMS p;
@@ -315,7 +325,7 @@ static bool retarget(CUgraph graph, CUcontext to, int depth)
 			p.ctx = to;
 			ok = ok && drv.kernel_set(nodes[i], &p) == CUDA_SUCCESS;
 		} else if (ok && type == CU_GRAPH_NODE_TYPE_GRAPH) {
-			ok = drv.child_graph(nodes[i], &child) == CUDA_SUCCESS &&
+			ok = drv.child_graph && drv.child_graph(nodes[i], &child) == CUDA_SUCCESS &&
 			     retarget(child, to, depth + 1);
 		}
 	}
