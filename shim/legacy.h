@@ -38,6 +38,7 @@ static inline bool legacy_before(struct legacy_op *op, bool ptsz, CUstream strea
 struct legacy_stats {
 	uint64_t streams; /* blocking streams made in green contexts */
 	uint64_t waits;	  /* waits added */
+	uint64_t records; /* events recorded for them */
 };
 void legacy_stats(struct legacy_stats *ret);
 

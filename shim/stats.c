@@ -173,8 +173,8 @@ static void write_legacy(FILE *f)
 		return;
 	fprintf(f,
 		"  \"legacy_order\": {\"blocking_streams\": %" PRIu64 ", \"waits\": %" PRIu64
-		"},\n",
-		l.streams, l.waits);
+		", \"records\": %" PRIu64 "},\n",
+		l.streams, l.waits, l.records);
 }
 
 static void write_json(FILE *f)

@@ -55,6 +55,7 @@ unsigned fakecuda_current_slots(void);
 unsigned fakecuda_last_slots(void);
 uint64_t fakecuda_last_op(void);
 int fakecuda_ordered_after(uint64_t token);
+uint64_t fakecuda_calls(const char *name);
 CUcontext fakecuda_runtime_primary(int dev);
 
 #define CHECK(call)                                                                               \
@@ -233,6 +234,18 @@ static void order(CUfunction kernel)
 	CHECK(cuStreamDestroy(blocking));
 	CHECK(cuStreamDestroy(nonblocking));
 	printf("after_destroy %d\n", ordered(kernel, CU_STREAM_PER_THREAD, NULL));
+
+	/* a batch on a blocking stream, then the legacy stream: events are
+	 * recorded where the order changes hands, not after each launch */
+	CHECK(cuStreamCreate(&blocking, 0));
+	uint64_t records = fakecuda_calls("cuEventRecord");
+	for (int i = 0; i < 100; i++)
+		CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, blocking, NULL, NULL));
+	token = fakecuda_last_op();
+	CHECK(cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, NULL, NULL, NULL));
+	printf("batch_legacy %d\n", fakecuda_ordered_after(token));
+	printf("batch_records %d\n", (int)(fakecuda_calls("cuEventRecord") - records));
+	CHECK(cuStreamDestroy(blocking));
 }
 
 int main(int argc, char **argv)
