@@ -7,10 +7,16 @@
  * Same process, context, stream and clocks for both, interleaved A B B A …,
  * so the difference of medians is the wrapper's cost and little else.
  *
- *   LD_PRELOAD=libcuslice.so ab-launch [ROUNDS] [BATCH] [launch|alloc]
+ *   LD_PRELOAD=libcuslice.so ab-launch [ROUNDS] [BATCH] [MODE]
  *
- * "alloc" times cuMemAlloc + cuMemFree pairs of 1 MiB the same way, for the
- * cost of charging the quota (run it under `cuslice run --vram`).
+ * MODE "launch" (the default) launches on the legacy stream. "alloc" times
+ * cuMemAlloc + cuMemFree pairs of 1 MiB the same way, for the cost of
+ * charging the quota (run it under `cuslice run --vram`). The others make a
+ * blocking stream (cuStreamCreate, flags 0) through the shim first, for the
+ * cost of keeping the legacy stream's order in an SM partition (run them
+ * under `cuslice run --sm-groups`): "blocking" launches on that stream,
+ * "legacy" on the legacy stream beside it, "handover" on each in turn, so
+ * that every launch follows one on the other.
  * Prints one JSON object. Needs a GPU (exit 77 without one).
  */
 #define _GNU_SOURCE
@@ -115,22 +121,42 @@ static double alloc_batch(alloc_fn alloc, free_fn release, int n)
 	return (now_ns() - t0) / n;
 }
 
-static double batch(launch_fn launch, CUfunction f, CUstream s, int n,
-		    __typeof__(&cuStreamSynchronize) sync)
+/* `n` launches on `s`, or on `s` and the legacy stream in turn */
+static double batch(launch_fn launch, CUfunction f, CUstream s, bool turns, int n,
+		    __typeof__(&cuCtxSynchronize) sync)
 {
 	double t0 = now_ns();
 	for (int i = 0; i < n; i++)
-		launch(f, 1, 1, 1, 1, 1, 1, 0, s, NULL, NULL);
+		launch(f, 1, 1, 1, 1, 1, 1, 0, turns && i % 2 ? NULL : s, NULL, NULL);
 	double t1 = now_ns();
-	sync(s);
+	sync();
 	return (t1 - t0) / n;
 }
+
+static const char *const modes[] = {"launch", "alloc", "blocking", "legacy", "handover"};
+static const char *const whats[] = {
+	"cuLaunchKernel",
+	"cuMemAlloc+cuMemFree of 1 MiB",
+	"cuLaunchKernel on a blocking stream",
+	"cuLaunchKernel on the legacy stream beside a blocking stream",
+	"cuLaunchKernel on a blocking stream and the legacy stream in turn",
+};
 
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 2000;
 	int n = argc > 2 ? atoi(argv[2]) : 256;
-	bool allocs = argc > 3 && strcmp(argv[3], "alloc") == 0;
+	int mode = 0;
+	while (argc > 3 && mode < 5 && strcmp(argv[3], modes[mode]) != 0)
+		mode++;
+	if (mode == 5) {
+		fprintf(stderr,
+			"ab-launch: unknown mode '%s' (launch, alloc, blocking, legacy or "
+			"handover)\n",
+			argv[3]);
+		return 2;
+	}
+	bool allocs = mode == 1;
 	void *h = dlopen("libcuda.so.1", RTLD_NOW);
 	__typeof__(&cuGetProcAddress_v2) get = h ? dlsym(h, "cuGetProcAddress_v2") : NULL;
 	CUdriverProcAddressQueryResult q;
@@ -139,20 +165,23 @@ int main(int argc, char **argv)
 	__typeof__(&cuCtxSetCurrent) set_current;
 	__typeof__(&cuModuleLoadData) load;
 	__typeof__(&cuModuleGetFunction) function;
-	__typeof__(&cuStreamSynchronize) sync;
+	__typeof__(&cuCtxSynchronize) sync;
+	__typeof__(&cuStreamCreate) stream_create;
 	launch_fn wrapped, bare = elf_symbol("libcuda.so", "cuLaunchKernel");
 	alloc_fn alloc_wrapped, alloc_bare = elf_symbol("libcuda.so", "cuMemAlloc_v2");
 	free_fn free_wrapped, free_bare = elf_symbol("libcuda.so", "cuMemFree_v2");
 	CUcontext ctx;
 	CUmodule module;
 	CUfunction f;
+	CUstream stream = NULL;
 
 	if (!get || !bare || get("cuInit", (void **)&init, 12000, 0, &q) ||
 	    get("cuDevicePrimaryCtxRetain", (void **)&retain, 12000, 0, &q) ||
 	    get("cuCtxSetCurrent", (void **)&set_current, 12000, 0, &q) ||
 	    get("cuModuleLoadData", (void **)&load, 12000, 0, &q) ||
 	    get("cuModuleGetFunction", (void **)&function, 12000, 0, &q) ||
-	    get("cuStreamSynchronize", (void **)&sync, 12000, 0, &q) ||
+	    get("cuCtxSynchronize", (void **)&sync, 12000, 0, &q) ||
+	    get("cuStreamCreate", (void **)&stream_create, 12000, 0, &q) ||
 	    get("cuLaunchKernel", (void **)&wrapped, 12000, 0, &q) ||
 	    get("cuMemAlloc", (void **)&alloc_wrapped, 12000, 0, &q) ||
 	    get("cuMemFree", (void **)&free_wrapped, 12000, 0, &q) || !alloc_bare || !free_bare) {
@@ -160,21 +189,23 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (init(0) || retain(&ctx, 0) || set_current(ctx) || load(&module, empty_ptx) ||
-	    function(&f, module, "empty")) {
+	    function(&f, module, "empty") || (mode >= 2 && stream_create(&stream, 0))) {
 		fprintf(stderr, "ab-launch: no usable GPU\n");
 		return 77;
 	}
+	CUstream on = mode == 3 ? NULL : stream;
+	bool turns = mode == 4;
 	double *a = calloc(rounds, sizeof(double)), *b = calloc(rounds, sizeof(double));
 	double *d = calloc(rounds, sizeof(double));
 	for (int i = 0; i < 50; i++) /* warm up both paths */
-		batch(i % 2 ? wrapped : bare, f, NULL, n, sync);
+		batch(i % 2 ? wrapped : bare, f, on, turns, n, sync);
 	for (int r = 0; r < rounds; r++) {
 		bool wrapped_first = r % 2;
 		for (int k = 0; k < 2; k++) {
 			bool w = (k == 0) == wrapped_first;
 			double t = allocs ? alloc_batch(w ? alloc_wrapped : alloc_bare,
 							w ? free_wrapped : free_bare, n)
-					  : batch(w ? wrapped : bare, f, NULL, n, sync);
+					  : batch(w ? wrapped : bare, f, on, turns, n, sync);
 			*(w ? &a[r] : &b[r]) = t;
 		}
 		d[r] = a[r] - b[r];
@@ -184,7 +215,7 @@ int main(int argc, char **argv)
 	       "\"bare_median_ns\": %.1f, "
 	       "\"wrapped_median_ns\": %.1f, \"added_ns_median_of_pairs\": %.1f, "
 	       "\"added_ns_difference_of_medians\": %.1f, \"ratio\": %.5f}\n",
-	       allocs ? "cuMemAlloc+cuMemFree of 1 MiB" : "cuLaunchKernel",
-	       wrapped != bare ? "true" : "false", rounds, n, mb, ma, md, ma - mb, ma / mb);
+	       whats[mode], wrapped != bare ? "true" : "false", rounds, n, mb, ma, md, ma - mb,
+	       ma / mb);
 	return 0;
 }
