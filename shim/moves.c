@@ -24,9 +24,10 @@
  * function are valid in the successor: measured on an H100, functions of a
  * module loaded in one green context, of the runtime's and of a library
  * (cuLibraryGetKernel) ran on another's SMs when launched on its stream,
- * through cuLaunchKernel and cuLaunchKernelEx. Graphs are not moved: a graph
- * runs on the SMs of the context it was instantiated in, whatever the stream
- * (measured there too), and launches made while their stream is captured
+ * through cuLaunchKernel and cuLaunchKernelEx. A graph's kernels run in the
+ * context they were captured in, whatever the stream, so launching a graph
+ * on a shadow would not move it: graphs.c launches a copy whose kernel nodes
+ * name the successor instead. Launches made while their stream is captured
  * run with their graph.
  *
  * A shadow is made on the first launch on each stream after a move, keyed by

@@ -57,9 +57,9 @@ static const char usage[] =
 	"                            one that faults again there is named as the cause and\n"
 	"                            isolated (default 600; 0: the suspects rejoin at once)\n"
 	"      --move-running on|off running processes follow a change of their tenant's\n"
-	"                            SM partition (on), or keep the SMs they started with\n"
-	"                            and only new processes get the new ones (off, the\n"
-	"                            default)\n"
+	"                            SM partition (on, the default), or keep the SMs they\n"
+	"                            started with and only new processes get the new\n"
+	"                            ones (off)\n"
 	"      --deny-modeset        tenants may not open /dev/nvidia-modeset (display\n"
 	"                            mode setting; compute needs only nvidiactl, nvidia-uvm\n"
 	"                            and their GPUs, which they may always open)\n"
@@ -97,7 +97,8 @@ static int parse(int argc, char **argv, struct options *o)
 			      .state = "/var/lib/cuslice/state.json",
 			      .bpf_dir = "/sys/fs/bpf/cuslice",
 			      .metrics = "127.0.0.1:9464",
-			      .probation_s = 600};
+			      .probation_s = 600,
+			      .move_running = true};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {

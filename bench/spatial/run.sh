@@ -35,8 +35,6 @@ smcheck=$build/tests/gpu/smcheck
 mkdir -p "$out"
 . "$here/../lib.sh"
 [ -x "$smcheck" ] || { echo "no $smcheck (built with nvcc)" >&2; exit 77; }
-# running processes follow their grants (the move section needs it)
-CUSLICED_ARGS="--move-running on ${CUSLICED_ARGS:-}"
 bench_setup cuslice-spatial a b c lc be
 results=$out/spatial.jsonl
 : >"$results"

@@ -79,7 +79,7 @@ static void tenant_of(const char *leaf, char *out, size_t size)
 	snprintf(out, size, "%s/%s", group, leaf);
 }
 
-static bool daemon_moves = true; /* started with --move-running on */
+static bool daemon_moves = true; /* false: started with --move-running off */
 
 static void daemon_start(void)
 {
@@ -92,9 +92,10 @@ static void daemon_start(void)
 	if (daemon_pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, STDERR_FILENO);
+		/* moves are the default; the tests of it run without the option */
 		execl(harness_path("CUSLICED"), "cusliced", "--runtime-dir", runtime, "--state",
 		      state, "--no-bpf", "--mps-control", harness_path("FAKE_MPS_CONTROL"),
-		      "--move-running", daemon_moves ? "on" : "off", NULL);
+		      daemon_moves ? NULL : "--move-running", "off", NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
