@@ -26,7 +26,7 @@
 
 #define TICK_MS 20
 #define MAX_WATCHED 8192
-#define AUDIT_TICKS 10 /* audited processes are compared with their shim every 10 ticks */
+#define AUDIT_TICKS 10 /* audited processes are compared with their shim every 10 ticks' time */
 
 static const char usage[] =
 	"Usage: cusliced [OPTIONS]\n"
@@ -308,8 +308,7 @@ static int serve(struct daemon *d)
 		tenant_path, admin_path);
 	static struct pollfd fds[5 + MAX_WATCHED];
 	static int first[DAEMON_MAX_TENANTS + 1];
-	unsigned ticks = 0;
-	uint64_t last_watch = daemon_now_ns();
+	uint64_t last_watch = daemon_now_ns(), last_audit = last_watch;
 	for (;;) {
 		int n = 5;
 		fds[0] = (struct pollfd){.fd = tenant_fd, .events = POLLIN};
@@ -324,7 +323,7 @@ static int serve(struct daemon *d)
 			n += proc_watch_fds(d->tenants[i]->watch, fds + n, 5 + MAX_WATCHED - n);
 		}
 		first[d->ntenants] = n;
-		r = poll(fds, (nfds_t)n, TICK_MS);
+		r = poll(fds, (nfds_t)n, spatial_moving(d, daemon_now_ns()) ? 1 : TICK_MS);
 		if (r < 0 && errno != EINTR)
 			break;
 		/* the kernel reports an exit before the pidfd turns readable: its
@@ -342,9 +341,11 @@ static int serve(struct daemon *d)
 		metrics_run(d); /* cheap when nothing is pending; answers scrapes */
 		sched_tick(d, daemon_now_ns());
 		spatial_tick(d, daemon_now_ns());
-		if (++ticks % AUDIT_TICKS == 0)
-			kernel_audit_scan(d);
 		uint64_t now = daemon_now_ns();
+		if (now - last_audit >= AUDIT_TICKS * TICK_MS * 1000000ull) {
+			kernel_audit_scan(d);
+			last_audit = now;
+		}
 		if (now - last_watch >= 1000000000ull) {
 			events_watch(d, now);
 			history_sample(d);

@@ -291,6 +291,16 @@ static void moves_check(struct daemon *d, struct tenant *t)
 	}
 }
 
+bool spatial_moving(const struct daemon *d, uint64_t now)
+{
+	for (int i = 0; i < d->ntenants; i++) {
+		const struct tenant *t = d->tenants[i];
+		if (t->move_epoch && now - t->move_started_ns < MOVE_SLOW_MS * 1000000ull)
+			return true;
+	}
+	return false;
+}
+
 /* ---- the MPS control daemons ------------------------------------------ */
 
 static void mps_env(const struct daemon *d, int g)

@@ -237,6 +237,10 @@ int spatial_replan(struct daemon *d, char *err, size_t errlen);
 void spatial_apply_tenant(struct daemon *d, struct tenant *t);
 /* Starts, watches and restarts MPS servers; finds faults. Every tick. */
 void spatial_tick(struct daemon *d, uint64_t now_ns);
+/* Whether a move of running processes is under way (since no more than a
+ * second): cusliced then looks every millisecond rather than every tick, so
+ * that how long it took is known to the millisecond. */
+bool spatial_moving(const struct daemon *d, uint64_t now_ns);
 void spatial_stop_all(struct daemon *d);
 json_object *spatial_gpu_json(const struct daemon *d, int gpu);
 json_object *spatial_tenant_json(const struct daemon *d, const struct tenant *t);
