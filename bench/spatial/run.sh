@@ -14,7 +14,8 @@
 #   - a move: a running tenant's grant grows from 16 to 56 SMs and shrinks
 #     back while it launches (tests/gpu/smcheck follow); how soon its kernels
 #     on a created stream, the legacy stream and a graph run on the new SMs,
-#     and whether a chain of kernels across the moves stayed right;
+#     and whether a chain of kernels across the moves stayed right; then
+#     PyTorch, CuPy and JAX runs moved twice, against the whole GPU;
 #   - a fault: one tenant writes to an illegal address while another, which
 #     lingers on after its error, runs beside it; when a third is served again,
 #     and what cusliced reports.
@@ -50,6 +51,19 @@ tenant_run() {
 	sh -c "echo \$\$ > $cg/$parent/$group/cgroup.procs && exec env LD_PRELOAD=$build/shim/libcuslice.so CUSLICE_SOCKET=$rt/run/tenant.sock ${BENCH_ENV:-} $*"
 }
 last() { tail -1; }
+# np_equal A B: JSON, per array saved by partition_frameworks.py, whether B's
+# equals A's; {"error": ...} where either is missing
+np_equal() {
+	"$python" - "$1" "$2" <<'PY' 2>/dev/null || echo '{"error": "python failed"}'
+import json, sys
+try:
+    import numpy as np
+    a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+    print(json.dumps({k: bool(np.array_equal(a[k], b[k])) for k in a.files}))
+except Exception as e:
+    print(json.dumps({"error": str(e)}))
+PY
+}
 # torch_equal FILE: JSON, per result saved by partition_torch.py, whether FILE's
 # equals the whole GPU's ($rt/whole.pt); {"error": ...} where either is missing
 torch_equal() {
@@ -92,21 +106,29 @@ fi
 
 # ---- moving a running tenant: its SMs change while it launches
 if want move; then
+# last_move: what cusliced says of tenant a's last move
+last_move() { cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))"; }
 cli set "/$parent/a" --sm 16 >/dev/null
 tenant_run a "$smcheck" follow 6 >"$rt/follow" 2>&1 & follower=$!
 for i in $(seq 100); do grep -q following "$rt/follow" && break; sleep 0.1; done
 sleep 1.5
-grow_at=$("$python" -c "import time; print(time.monotonic())")
+# bash's own clock reading, no process started between it and the command's
+grow_at=${EPOCHREALTIME:-$(date +%s.%N)}
 cli set "/$parent/a" --sm 56 >/dev/null
+grow_set=${EPOCHREALTIME:-$(date +%s.%N)}
 sleep 2
-shrink_at=$("$python" -c "import time; print(time.monotonic())")
+grow_daemon=$(last_move)
+shrink_at=${EPOCHREALTIME:-$(date +%s.%N)}
 cli set "/$parent/a" --sm 16 >/dev/null
+shrink_set=${EPOCHREALTIME:-$(date +%s.%N)}
 wait $follower
 cp "$rt/follow" "$out/follow.log"
-moved=$(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")
-"$python" - "$rt/follow" "$grow_at" "$shrink_at" "$moved" <<'PY' | tee -a "$results"
-import json, sys
-text, grow, shrink, daemon = open(sys.argv[1]).read(), float(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
+"$python" - "$rt/follow" "$grow_at" "$grow_set" "$shrink_at" "$shrink_set" "$grow_daemon" "$(last_move)" <<'PY' | tee -a "$results"
+import json, sys, time
+text = open(sys.argv[1]).read()
+# smcheck's times are CLOCK_MONOTONIC, bash's CLOCK_REALTIME
+offset = time.time() - time.monotonic()
+grow, grow_set, shrink, shrink_set = (float(x) - offset for x in sys.argv[2:6])
 r = json.loads(text.strip().splitlines()[-1])
 def after(kind, t, want):
     # how long after `t` the kernels of `kind` first ran on `want` SMs
@@ -118,21 +140,36 @@ row = {"test": "move", "rounds": r["rounds"], "wrong": r["wrong"], "error": r["e
        "sms_seen": {k: [s for _, s in r[k]] for k in ("stream", "legacy", "graph")},
        "grow_16_to_56_ms": {k: after(k, grow, 56) for k in ("stream", "legacy", "graph")},
        "shrink_56_to_16_ms": {k: after(k, shrink, 16) for k in ("stream", "legacy", "graph")},
-       "daemon_last_move": daemon}
+       "set_command_ms": {"grow": round((grow_set - grow) * 1e3, 2),
+                          "shrink": round((shrink_set - shrink) * 1e3, 2)},
+       "daemon_last_move": {"grow": json.loads(sys.argv[6]), "shrink": json.loads(sys.argv[7])}}
 print(json.dumps(row))
 PY
+# moved LOG ARGS...: `$python ARGS...` in tenant a (on 16 SMs), its SMs
+# changed to 56 at its first pause and back to 16 at its second
+moved() {
+	local log=$1 pid
+	shift
+	tenant_run a "$python" "$@" >"$log" 2>&1 & pid=$!
+	for i in $(seq 600); do [ "$(grep -c pausing "$log" 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+	cli set "/$parent/a" --sm 56 >/dev/null
+	for i in $(seq 600); do [ "$(grep -c pausing "$log" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+	cli set "/$parent/a" --sm 16 >/dev/null
+	wait $pid
+}
 # PyTorch (matmul, torch.compile, a CUDA graph, a backward pass) whose SMs
-# change twice while it runs: the same results as on the whole GPU
+# change twice while it runs, after its first matmul and between capturing
+# its graph and replaying it: the same results as on the whole GPU
 [ -f "$rt/whole.pt" ] || "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/whole.pt" >"$out/torch-whole.log" 2>&1
-tenant_run a "$python" "$here/../../tests/gpu/partition_torch.py" "$rt/moved.pt" 2 >"$out/torch-moved.log" 2>&1 & torch_pid=$!
-pauses() { grep -c pausing "$out/torch-moved.log" 2>/dev/null; }
-for i in $(seq 600); do [ "$(pauses)" = 1 ] && break; sleep 0.1; done
-cli set "/$parent/a" --sm 56 >/dev/null # after its first matmul
-for i in $(seq 600); do [ "$(pauses)" = 2 ] && break; sleep 0.1; done
-cli set "/$parent/a" --sm 16 >/dev/null # between capturing its graph and replaying it
-wait $torch_pid
-same=$(torch_equal "$rt/moved.pt")
-record "{\"test\": \"torch-equal-moved\", \"result\": $same, \"last_move\": $(cli describe "/$parent/a" -o json | "$python" -c "import json,sys; print(json.dumps(json.load(sys.stdin)['tenant']['sm']['last_move']))")}"
+moved "$out/torch-moved.log" "$here/../../tests/gpu/partition_torch.py" "$rt/moved.pt" 2
+record "{\"test\": \"torch-equal-moved\", \"result\": $(torch_equal "$rt/moved.pt"), \"last_move\": $(last_move)}"
+# CuPy (a blocking stream of its own handing work to the legacy stream and
+# back, a raw kernel, a graph) and JAX (jitted matmuls, a gradient), the same
+for fw in cupy jax; do
+	"$python" "$here/../../tests/gpu/partition_frameworks.py" $fw "$rt/$fw-whole.npz" >"$out/$fw-whole.log" 2>&1
+	moved "$out/$fw-moved.log" "$here/../../tests/gpu/partition_frameworks.py" $fw "$rt/$fw-moved.npz" 2
+	record "{\"test\": \"$fw-equal-moved\", \"result\": $(np_equal "$rt/$fw-whole.npz" "$rt/$fw-moved.npz"), \"last_move\": $(last_move)}"
+done
 cli set "/$parent/a" --sm 56 >/dev/null
 fi
 
