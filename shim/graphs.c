@@ -18,11 +18,13 @@
  * copy of its graph, and its first launch after a move instantiates a copy
  * whose kernel nodes name the successor, and launches that instead, from
  * then on, on the stream's shadow; a whole-graph update (cuGraphExecUpdate)
- * replaces the copy, and the next launch makes it again. A graph stays
- * where it was made if any kernel
- * node names only a function (a module's, as Triton's do), if it was changed
- * node by node (cuGraphExec*SetParams and the like), or if the driver will
- * not instantiate it twice (with memory nodes).
+ * replaces the copy, and the next launch makes it again. A node that names
+ * only its function is given its kernel where its module was loaded as a
+ * library (modules.c, which loads modules so where processes may move). A
+ * graph stays where it was made if a kernel node names only a function of
+ * another module, if it was changed node by node (cuGraphExec*SetParams and
+ * the like), or if the driver will not instantiate it twice (with memory
+ * nodes).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -320,7 +322,10 @@ static bool retarget(CUgraph graph, CUcontext to, int depth)
 		CUgraph child;
 		ok = drv.node_type(nodes[i], &type) == CUDA_SUCCESS;
 		if (ok && type == CU_GRAPH_NODE_TYPE_KERNEL) {
-			ok = drv.kernel_get(nodes[i], &p) == CUDA_SUCCESS && p.kern;
+			ok = drv.kernel_get(nodes[i], &p) == CUDA_SUCCESS;
+			if (ok && !p.kern) /* added by the program with its function only */
+				p.kern = modules_kernel(p.func);
+			ok = ok && p.kern;
 			p.func = NULL; /* else the function's own context is used */
 			p.ctx = to;
 			ok = ok && drv.kernel_set(nodes[i], &p) == CUDA_SUCCESS;

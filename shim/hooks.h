@@ -48,6 +48,10 @@
  *   UPDATE      executable graph update; extra = (exec, graph)
  *   EXEC_EDIT   a node of an executable graph changed; extra = the exec
  *   EXEC_FREE   executable graph destroyed; extra = the exec
+ *   MODULE      a module loaded: as a library's where the process may be moved, so
+ *               that graphs of its kernels move too (modules.c); extra = (module
+ *               pointer, file name or NULL, image, JIT option count, options, values)
+ *   MODULE_GONE a module unloaded; extra = the module
  *   CUSTOM      written by hand (cuInit, cuGetProcAddress)
  */
 #pragma once
@@ -72,6 +76,12 @@
 	X(cuLaunchHostFunc_ptsz, cuLaunchHostFunc, HOSTFN, 1, (hStream), (CUstream hStream, CUhostFn fn, void *userData), (hStream, fn, userData)) \
 	X(cuGraphLaunch, cuGraphLaunch, GRAPH, 0, (hStream, hGraph), (CUgraphExec hGraph, CUstream hStream), (hGraph, hStream)) \
 	X(cuGraphLaunch_ptsz, cuGraphLaunch, GRAPH, 1, (hStream, hGraphExec), (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream)) \
+	/* modules, loaded as libraries where graphs may move */                                    \
+	X(cuModuleLoad, cuModuleLoad, MODULE, 0, (module, fname, NULL, 0, NULL, NULL), (CUmodule *module, const char *fname), (module, fname)) \
+	X(cuModuleLoadData, cuModuleLoadData, MODULE, 0, (module, NULL, image, 0, NULL, NULL), (CUmodule *module, const void *image), (module, image)) \
+	X(cuModuleLoadDataEx, cuModuleLoadDataEx, MODULE, 0, (module, NULL, image, numOptions, options, optionValues), (CUmodule *module, const void *image, unsigned int numOptions, CUjit_option *options, void **optionValues), (module, image, numOptions, options, optionValues)) \
+	X(cuModuleLoadFatBinary, cuModuleLoadFatBinary, MODULE, 0, (module, NULL, fatCubin, 0, NULL, NULL), (CUmodule *module, const void *fatCubin), (module, fatCubin)) \
+	X(cuModuleUnload, cuModuleUnload, MODULE_GONE, 0, (hmod), (CUmodule hmod), (hmod)) \
 	/* graphs and stream capture, so that graph replays count the kernels they run */           \
 	X(cuStreamBeginCapture, cuStreamBeginCapture, CAPTURE, 0, (hStream), (CUstream hStream), (hStream)) \
 	X(cuStreamBeginCapture_ptsz, cuStreamBeginCapture, CAPTURE, 1, (hStream), (CUstream hStream), (hStream)) \

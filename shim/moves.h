@@ -58,3 +58,16 @@ void moves_stats(struct moves_stats *ret);
 
 /* After fork: the child has none of the parent's contexts. */
 void moves_forget_all(void);
+
+/* Instead of loading a module (from `file`, or `image` with its JIT
+ * options), where the current context may be moved: loads it as a library
+ * and sets *module to the library's module and *rc. False: load it as asked
+ * (modules.c). */
+bool modules_load(CUresult *rc, CUmodule *module, const char *file, const void *image,
+		  unsigned n_jit, CUjit_option *jit_options, void **jit_values);
+/* Instead of unloading `module`: false where it is no library's. */
+bool modules_unload(CUresult *rc, CUmodule module);
+/* The kernel `f` is the function of, where its module is a library's; else NULL. */
+CUkernel modules_kernel(CUfunction f);
+/* Modules loaded as libraries so far. */
+uint64_t modules_libraries(void);

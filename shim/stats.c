@@ -159,8 +159,9 @@ static void write_moves(FILE *f)
 		"  \"moves\": {\"retired\": %" PRIu64 ", \"moved\": %" PRIu64
 		", \"unmoved\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"shadows\": %" PRIu64
 		", \"graph_copies\": %" PRIu64 ", \"graphs_made\": %" PRIu64
-		", \"graphs_stayed\": %" PRIu64 "},\n",
-		m.retired, m.moved, m.unmoved, m.refused, m.shadows, copies, made, stayed);
+		", \"graphs_stayed\": %" PRIu64 ", \"libraries\": %" PRIu64 "},\n",
+		m.retired, m.moved, m.unmoved, m.refused, m.shadows, copies, made, stayed,
+		modules_libraries());
 }
 
 /* The legacy stream's implicit synchronisation, kept where green contexts lack it. */

@@ -222,6 +222,29 @@ static inline void wrap_stream_new(const CUstream *stream, unsigned flags)
 	WRAP_THEN(sym, params, args, graphs_updated(UNPAREN extra))
 #define WRAP_EXEC_EDIT(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_stay(UNPAREN extra))
+/* A module loaded as a library where the process may be moved (modules.c). */
+#define WRAP_MODULE(sym, ptsz, extra, params, args) WRAP_MODULE_(sym, params, args, UNPAREN extra)
+#define WRAP_MODULE_(sym, params, args, ...) WRAP_MODULE_LOADED(sym, params, args, __VA_ARGS__)
+#define WRAP_MODULE_LOADED(sym, params, args, module, file, image, n_jit, options, values) \
+	SHIM_EXPORT CUresult sym params                                                    \
+	{                                                                                  \
+		CUresult rc;                                                               \
+		WRAP_RESOLVE(sym);                                                         \
+		stats_count(HOOK_##sym);                                                   \
+		if (!modules_load(&rc, module, file, image, n_jit, options, values))       \
+			rc = REAL(sym) args;                                               \
+		return wrap_result(HOOK_##sym, rc);                                        \
+	}
+#define WRAP_MODULE_GONE(sym, ptsz, extra, params, args) \
+	SHIM_EXPORT CUresult sym params                  \
+	{                                                \
+		CUresult rc;                             \
+		WRAP_RESOLVE(sym);                       \
+		stats_count(HOOK_##sym);                 \
+		if (!modules_unload(&rc, UNPAREN extra)) \
+			rc = REAL(sym) args;             \
+		return wrap_result(HOOK_##sym, rc);      \
+	}
 #define WRAP_EXEC_FREE(sym, ptsz, extra, params, args) \
 	WRAP_THEN(sym, params, args, graphs_forget(UNPAREN extra))
 

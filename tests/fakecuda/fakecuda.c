@@ -21,9 +21,11 @@
  * as on a real GPU. A stream runs its kernels on the SMs of its context (the
  * current one for the default streams), and a graph's kernel nodes on those
  * of the context they were captured in, or were given as a CUkernel's, as on
- * an H100; FAKECUDA_FUNCTIONS_STAY=1 makes a launch on a stream of another
- * context than the kernel's module was loaded in fail, as a driver might,
- * and graphs' kernel nodes name only their functions.
+ * an H100. Graph nodes name a CUkernel too where the kernel's module is a
+ * library's (cuLibraryLoadData), and only their function for a module loaded
+ * with cuModuleLoadData, as on the H100. FAKECUDA_FUNCTIONS_STAY=1 makes a
+ * launch on a stream of another context than the kernel's module was loaded
+ * in fail, as a driver might, and leaves out libraries.
  *
  * SMs are simulated as an H200 has them: 132, which cuDevSmResourceSplitByCount
  * (minCount 8) splits into 15 groups of 8 and a remainder of 12, and with
@@ -150,6 +152,8 @@ struct fake_kernel {
 	char name[64];
 	uint64_t duration_ns;
 	CUcontext ctx; /* current when its module was loaded */
+	struct fake_module *module;
+	bool library; /* its module is a library's: graph nodes name it as a CUkernel too */
 };
 
 struct fake_module {
@@ -1105,9 +1109,8 @@ static void module_parse_list(struct fake_module *m, const char *p)
 	}
 }
 
-EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+static CUresult module_load(CUmodule *module, const void *image, bool library)
 {
-	COUNT();
 	REQUIRE_INIT();
 	if (!module || !image)
 		return CUDA_ERROR_INVALID_VALUE;
@@ -1116,9 +1119,67 @@ EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
 		module_parse_ptx(m, image);
 	else
 		module_parse_list(m, image);
-	for (int i = 0; i < m->count; i++)
+	for (int i = 0; i < m->count; i++) {
 		m->kernels[i].ctx = current_ctx;
+		m->kernels[i].module = m;
+		m->kernels[i].library = library;
+	}
 	*module = (CUmodule)m;
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+	COUNT();
+	return module_load(module, image, false);
+}
+
+EXPORT CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned n,
+				   CUjit_option *options, void **values)
+{
+	COUNT();
+	return module_load(module, image, false);
+}
+
+/* A library is its module here (one per device, as the green contexts of a
+ * primary context share theirs); none with FAKECUDA_FUNCTIONS_STAY=1, a
+ * driver that keeps functions to their context. */
+EXPORT CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *jit_options,
+				  void **jit_values, unsigned n_jit, CUlibraryOption *options,
+				  void **values, unsigned n)
+{
+	COUNT();
+	if (functions_stay)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	return module_load((CUmodule *)library, code, true);
+}
+
+EXPORT CUresult cuLibraryGetModule(CUmodule *module, CUlibrary library)
+{
+	COUNT();
+	*module = (CUmodule)library;
+	return library ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+EXPORT CUresult cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *name)
+{
+	COUNT();
+	return cuModuleGetFunction((CUfunction *)kernel, (CUmodule)library, name);
+}
+
+EXPORT CUresult cuLibraryUnload(CUlibrary library)
+{
+	COUNT();
+	free(library);
+	return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuFuncGetModule(CUmodule *module, CUfunction f)
+{
+	COUNT();
+	if (!module || !f)
+		return CUDA_ERROR_INVALID_VALUE;
+	*module = (CUmodule)((struct fake_kernel *)f)->module;
 	return CUDA_SUCCESS;
 }
 
@@ -1164,8 +1225,9 @@ static CUresult graph_add(struct fake_graph *g, CUgraphNodeType type, uint64_t n
 }
 
 /* A kernel node runs in the context it was captured or added in, as on an
- * H100; it names its kernel as a CUkernel too (as the runtime's do) unless
- * FAKECUDA_FUNCTIONS_STAY=1, and then only its own context will do. */
+ * H100; it names its kernel as a CUkernel too where the kernel's module is a
+ * library's (as the runtime's are), and only its function otherwise (a
+ * module loaded with cuModuleLoadData). */
 static CUresult graph_add_kernel(struct fake_graph *g, struct fake_kernel *k, CUcontext ctx)
 {
 	CUresult rc = graph_add(g, CU_GRAPH_NODE_TYPE_KERNEL, k ? k->duration_ns : 0, NULL);
@@ -1173,7 +1235,7 @@ static CUresult graph_add_kernel(struct fake_graph *g, struct fake_kernel *k, CU
 		struct fake_node *n = &g->nodes[g->count - 1];
 		n->func = k;
 		n->ctx = ctx;
-		n->kern = !functions_stay;
+		n->kern = k && k->library;
 	}
 	return rc;
 }
