@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """PyTorch work whose results must not depend on where it runs: a matmul, a
-torch.compile'd (Triton) function, a CUDA graph replay, and a backward pass
+torch.compile'd (Triton) function, a CUDA graph replay, a torch.compile'd
+function in CUDA graphs (mode="reduce-overhead"), and a backward pass
 (run by autograd's own thread on the default stream). Saves the results to
 OUT for comparison between a partitioned and an unpartitioned run.
 
@@ -42,6 +43,18 @@ def fused(x, w):
 
 results["compiled"] = fused(a.float(), b.float())
 
+
+
+@torch.compile(mode="reduce-overhead")
+def graphed(x, w):
+    return torch.relu(x @ w - 1.0) * 0.5
+
+
+# warm-up, then captured into a CUDA graph of Triton (and cuBLAS) kernels,
+# replayed below after the second pause
+graphed(a.float(), b.float())
+graphed(a.float(), b.float())
+
 static_in = torch.randn(256, 1024, device=dev)
 w = torch.randn(1024, 1024, device=dev)
 s = torch.cuda.Stream()
@@ -57,6 +70,7 @@ wait()
 static_in.copy_(torch.ones(256, 1024, device=dev))
 graph.replay()
 results["graph"] = static_out.clone()
+results["compiled_graph"] = graphed(a.float(), b.float()).clone()
 
 model = torch.nn.Sequential(torch.nn.Linear(1024, 2048), torch.nn.GELU(),
                             torch.nn.Linear(2048, 10)).to(dev)
