@@ -27,9 +27,9 @@
  *
  * A program that keeps to its own streams and calls cudaMemcpy at the end of
  * each step pays two driver calls per blocking stream per step, not one per
- * operation: on an H100, 28 ns added to a launch on a blocking stream and 56
- * ns on the legacy stream beside one, against 388 ns where every launch
- * hands the order over (bench/launch/order.sh). The exception is a
+ * operation: on an H100, 26-28 ns added to a launch on a blocking stream and
+ * 42-56 ns on the legacy stream beside one, against 379-388 ns where every
+ * launch hands the order over (bench/launch/order.sh). The exception is a
  * per-thread default stream: only its own thread can name it, so its event
  * is recorded after each of its operations.
  *
