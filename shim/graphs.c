@@ -167,14 +167,9 @@ static uint64_t count_kernels(CUgraph graph, int depth)
 	return kernels;
 }
 
-static size_t slot_hash(CUgraphExec exec)
-{
-	return (size_t)(((uintptr_t)exec >> 4) * 0x9e3779b97f4a7c15ull >> 32) & (SLOTS - 1);
-}
-
 static struct slot *slot_find(CUgraphExec exec)
 {
-	for (size_t i = slot_hash(exec), probes = 0; probes < SLOTS;
+	for (size_t i = shim_handle_slot(exec, SLOTS), probes = 0; probes < SLOTS;
 	     i = (i + 1) & (SLOTS - 1), probes++) {
 		CUgraphExec k = __atomic_load_n(&slots[i].exec, __ATOMIC_ACQUIRE);
 		if (k == exec)
@@ -190,7 +185,7 @@ static struct slot *slot_claim(CUgraphExec exec)
 {
 	struct slot *s = slot_find(exec);
 
-	for (size_t i = slot_hash(exec), probes = 0; !s && probes < SLOTS;
+	for (size_t i = shim_handle_slot(exec, SLOTS), probes = 0; !s && probes < SLOTS;
 	     i = (i + 1) & (SLOTS - 1), probes++)
 		if (!slots[i].exec || slots[i].exec == TOMBSTONE)
 			s = &slots[i];

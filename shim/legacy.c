@@ -165,17 +165,12 @@ static struct order *order_of(CUcontext ctx)
 	return o && o->green ? o : NULL;
 }
 
-static size_t slot_of(CUstream stream)
-{
-	return (size_t)(((uintptr_t)stream >> 4) * 0x9e3779b97f4a7c15ull >> 40) & (LANES - 1);
-}
-
 /* The lane of a created stream; NULL: it takes no part. */
 static struct lane *lane_find(CUstream stream)
 {
 	struct lane *l;
 
-	for (size_t i = slot_of(stream), n = 0;
+	for (size_t i = shim_handle_slot(stream, LANES), n = 0;
 	     n < LANES && (l = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE));
 	     i = (i + 1) & (LANES - 1), n++)
 		if (l != (struct lane *)GONE && l->stream == stream)
@@ -210,7 +205,7 @@ void legacy_stream_created(CUstream stream, unsigned flags)
 		return;
 	struct order *order = order_of(ctx);
 	pthread_mutex_lock(&lock);
-	size_t i = slot_of(stream), n = 0;
+	size_t i = shim_handle_slot(stream, LANES), n = 0;
 	while (n < LANES && table[i] && table[i] != (struct lane *)GONE)
 		i = (i + 1) & (LANES - 1), n++;
 	struct lane *l = order && n < LANES ? lane_new(order, stream) : NULL;
@@ -232,7 +227,7 @@ void legacy_stream_destroyed(CUstream stream)
 	if (!(__atomic_load_n(&shim_detours, __ATOMIC_ACQUIRE) & DETOUR_LEGACY))
 		return;
 	pthread_mutex_lock(&lock);
-	for (size_t i = slot_of(stream), n = 0; n < LANES && table[i];
+	for (size_t i = shim_handle_slot(stream, LANES), n = 0; n < LANES && table[i];
 	     i = (i + 1) & (LANES - 1), n++) {
 		struct lane *l = table[i];
 		if (l == (struct lane *)GONE || l->stream != stream)

@@ -50,12 +50,10 @@ static struct {
 	__typeof__(&cuFuncGetName) func_name;
 } drv;
 
-static bool bind(void)
-{
-	static bool bound;
+static bool bound; /* every entry point above but the loaders found */
 
-	if (__atomic_load_n(&bound, __ATOMIC_ACQUIRE))
-		return drv.get_module != NULL;
+static void bind_once(void)
+{
 #define SYM(field, name) drv.field = (__typeof__(drv.field))shim_driver_symbol(name)
 	SYM(get_current, "cuCtxGetCurrent");
 	SYM(load_data, "cuLibraryLoadData");
@@ -66,24 +64,24 @@ static bool bind(void)
 	SYM(func_module, "cuFuncGetModule");
 	SYM(func_name, "cuFuncGetName");
 #undef SYM
-	if (!drv.get_current || !drv.get_module || !drv.get_kernel || !drv.unload ||
-	    !drv.func_module || !drv.func_name)
-		drv.get_module = NULL;
-	__atomic_store_n(&bound, true, __ATOMIC_RELEASE);
-	return drv.get_module != NULL;
+	bound = drv.get_current && drv.get_module && drv.get_kernel && drv.unload &&
+		drv.func_module && drv.func_name;
 }
 
-static size_t slot_of(CUmodule module)
+static bool bind(void)
 {
-	return (size_t)(((uintptr_t)module >> 4) * 0x9e3779b97f4a7c15ull >> 40) & (LIBRARIES - 1);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, bind_once);
+	return bound;
 }
 
 /* The library `module` is the module of, under the lock; NULL: none. With
  * `take`, its slot is given up. */
 static CUlibrary library_of(CUmodule module, bool take)
 {
-	for (size_t i = slot_of(module), n = 0; n < LIBRARIES && libs.table[i].module;
-	     i = (i + 1) & (LIBRARIES - 1), n++)
+	for (size_t i = shim_handle_slot(module, LIBRARIES), n = 0;
+	     n < LIBRARIES && libs.table[i].module; i = (i + 1) & (LIBRARIES - 1), n++)
 		if (libs.table[i].module == module) {
 			CUlibrary lib = libs.table[i].library;
 			if (take)
@@ -96,7 +94,8 @@ static CUlibrary library_of(CUmodule module, bool take)
 /* Under the lock: false where the table is full. */
 static bool remember(CUmodule module, CUlibrary library)
 {
-	for (size_t i = slot_of(module), n = 0; n < LIBRARIES; i = (i + 1) & (LIBRARIES - 1), n++)
+	for (size_t i = shim_handle_slot(module, LIBRARIES), n = 0; n < LIBRARIES;
+	     i = (i + 1) & (LIBRARIES - 1), n++)
 		if (!libs.table[i].module || libs.table[i].module == GONE) {
 			libs.table[i].module = module;
 			libs.table[i].library = library;

@@ -27,6 +27,13 @@ static inline void shim_errno_restore(const int *saved)
 {
 	errno = *saved;
 }
+/* The slot of driver handle `h` in an open-addressed table of `slots` (a
+ * power of two): Fibonacci hashing, the handle's alignment bits dropped. */
+static inline size_t shim_handle_slot(const void *h, size_t slots)
+{
+	return (size_t)(((uintptr_t)h >> 4) * 0x9e3779b97f4a7c15ull >> 40) & (slots - 1);
+}
+
 /* The application's errno survives the shim's own system and driver calls
  * in the scope this is declared in (systemd's PROTECT_ERRNO). */
 #define PROTECT_ERRNO __attribute__((cleanup(shim_errno_restore))) int saved_errno_ = errno
